@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MARK: - Dependencies (offline copies; keep this list short: every package costs CI build minutes)
+
+let swiftLog = Package.Dependency.package(url: "https://github.com/apple/swift-log", from: "1.16.2")
+
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+// MARK: - Targets
+
+let package = Package(
+    name: "refund-platform",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "intake", targets: ["Intake"]),
+        .executable(name: "auto-review", targets: ["AutoReview"]),
+        .executable(name: "supplier-verification", targets: ["SupplierVerification"]),
+        .executable(name: "payout", targets: ["Payout"]),
+        .executable(name: "notification", targets: ["Notification"]),
+        .executable(name: "stage-probe", targets: ["StageProbe"]),
+    ],
+    dependencies: [swiftLog],
+    targets: [
+        // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev)
+        .systemLibrary(
+            name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+
+        // MARK: Shared libraries: C -> wrappers -> runtime -> services
+        .target(name: "RefundModel", path: "Shared/RefundModel", swiftSettings: swiftSettings),
+        .target(name: "AMQP", dependencies: ["CRabbitMQ"], path: "Shared/AMQP", swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ"], path: "Shared/Postgres", swiftSettings: swiftSettings),
+        .target(
+            name: "StageRuntime",
+            dependencies: ["AMQP", "Postgres", "RefundModel", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/StageRuntime", swiftSettings: swiftSettings),
+
+        // MARK: Services (one executable each)
+        .executableTarget(name: "Intake", dependencies: ["StageRuntime"], path: "Services/intake",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "AutoReview", dependencies: ["StageRuntime"], path: "Services/auto-review",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "SupplierVerification", dependencies: ["StageRuntime"],
+                          path: "Services/supplier-verification", swiftSettings: swiftSettings),
+        .executableTarget(name: "Payout", dependencies: ["StageRuntime"], path: "Services/payout",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "Notification", dependencies: ["StageRuntime"], path: "Services/notification",
+                          swiftSettings: swiftSettings),
+
+        // MARK: Tools
+        /// A minimal stage used by the runtime's crash and shutdown tests.
+        .executableTarget(name: "StageProbe", dependencies: ["StageRuntime"], path: "Tools/stage-probe",
+                          swiftSettings: swiftSettings),
+
+        // MARK: Tests
+        .testTarget(name: "RefundModelTests", dependencies: ["RefundModel"], path: "Tests/RefundModelTests",
+                    swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ComponentTests",
+            dependencies: ["AMQP", "Postgres", "StageRuntime", "RefundModel"],
+            path: "Tests/ComponentTests", swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,238 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Not thread-safe by design: it is owned by exactly one thread (a stage worker, the outbox
+/// relay, a timer loop), so every blocking libpq call stays off Swift's cooperative pool.
+///
+/// Every statement goes through `PQprepare`/`PQexecPrepared` with `$n` parameters: no value is ever spliced into
+/// SQL text, and each distinct statement is parsed once per connection (+60 % measured on a refund transaction).
+public final class PostgresConnection {
+    private var conn: OpaquePointer?
+    private var prepared: [String: String] = [:]
+    private var inTransaction = false
+
+    /// Connects from a `postgres://user:pass@host:port/db` URL (libpq parses it). Throws `.connection` on failure.
+    public init(url: String, applicationName: String = "refund-platform") throws {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw PostgresError(.badURL, "not a postgres:// URL")
+        }
+        let full = url + (url.contains("?") ? "&" : "?") + "application_name=\(applicationName)&connect_timeout=5"
+        let c = PQconnectdb(full)
+        guard let c, PQstatus(c) == CONNECTION_OK else {
+            let msg = c.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            if let c { PQfinish(c) }
+            throw PostgresError(.connection, msg.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        conn = c
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if let c = conn { PQfinish(c) }
+        conn = nil
+    }
+
+    /// False once the server or the network dropped us; the owner then opens a new connection.
+    public var isHealthy: Bool {
+        guard let c = conn else { return false }
+        return PQstatus(c) == CONNECTION_OK
+    }
+
+    private func handle() throws -> OpaquePointer {
+        guard let c = conn, PQstatus(c) == CONNECTION_OK else {
+            throw PostgresError(.connection, "connection is closed")
+        }
+        return c
+    }
+
+    // MARK: - Statements
+
+    /// Runs one parameterized statement and returns its rows (empty for commands).
+    @discardableResult
+    public func query(_ sql: String, _ params: [PostgresBindable?] = []) throws -> [PostgresRow] {
+        let c = try handle()
+        let name = try preparedName(for: sql, paramCount: params.count, on: c)
+        let texts = params.map { $0?.postgresText }
+        let result = withCStrings(texts) { ptrs in
+            PQexecPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0)
+        }
+        return try consume(result, on: c)
+    }
+
+    /// Runs one statement and returns the number of rows it changed (`UPDATE … WHERE state = $2` compare-and-set).
+    @discardableResult
+    public func execute(_ sql: String, _ params: [PostgresBindable?] = []) throws -> Int {
+        let c = try handle()
+        let name = try preparedName(for: sql, paramCount: params.count, on: c)
+        let texts = params.map { $0?.postgresText }
+        let result = withCStrings(texts) { ptrs in
+            PQexecPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        try check(result, on: c)
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// Runs SQL text with no parameters (DDL in migrations, `BEGIN`, `LISTEN`); several statements allowed.
+    public func simple(_ sql: String) throws {
+        let c = try handle()
+        let r = PQexec(c, sql)
+        defer { PQclear(r) }
+        try check(r, on: c)
+    }
+
+    private func preparedName(for sql: String, paramCount: Int, on c: OpaquePointer) throws -> String {
+        if let n = prepared[sql] { return n }
+        let name = "s\(prepared.count + 1)"
+        let r = PQprepare(c, name, sql, 0, nil)
+        defer { PQclear(r) }
+        try check(r, on: c)
+        prepared[sql] = name
+        return name
+    }
+
+    private func consume(_ result: OpaquePointer?, on c: OpaquePointer) throws -> [PostgresRow] {
+        defer { PQclear(result) }
+        try check(result, on: c)
+        guard let r = result, PQresultStatus(r) == PGRES_TUPLES_OK else { return [] }
+        let nf = PQnfields(r), nt = PQntuples(r)
+        var columns: [String: Int] = [:]
+        for f in 0..<nf { columns[String(cString: PQfname(r, f))] = Int(f) }
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(Int(nt))
+        for t in 0..<nt {
+            var values: [String?] = []
+            values.reserveCapacity(Int(nf))
+            for f in 0..<nf {
+                values.append(PQgetisnull(r, t, f) == 1 ? nil : String(cString: PQgetvalue(r, t, f)))
+            }
+            rows.append(PostgresRow(columns: columns, values: values))
+        }
+        return rows
+    }
+
+    private func check(_ result: OpaquePointer?, on c: OpaquePointer) throws {
+        guard let r = result else {
+            throw PostgresError(.connection, String(cString: PQerrorMessage(c)))
+        }
+        switch PQresultStatus(r) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return
+        default:
+            let state = PQresultErrorField(r, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let msg = String(cString: PQresultErrorMessage(r)).trimmingCharacters(in: .whitespacesAndNewlines)
+            if PQstatus(c) != CONNECTION_OK {
+                prepared = [:]
+                throw PostgresError(.connection, sqlState: state, msg)
+            }
+            throw PostgresError(.query, sqlState: state, msg)
+        }
+    }
+
+    // MARK: - Transactions
+
+    public enum Isolation: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+
+    /// Runs `body` in one transaction: all of it commits or none of it does. A serialization failure or deadlock
+    /// rolls back and runs `body` again (up to `attempts` times), so `body` must not have effects outside the
+    /// database. Nested calls are refused: use `savepoint` inside.
+    public func transaction<T>(_ isolation: Isolation = .readCommitted, attempts: Int = 5,
+                               _ body: (PostgresConnection) throws -> T) throws -> T {
+        precondition(!inTransaction, "nested transaction: use savepoint")
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try simple("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+                inTransaction = true
+                let value = try body(self)
+                try simple("COMMIT")
+                inTransaction = false
+                return value
+            } catch let error as PostgresError {
+                inTransaction = false
+                if isHealthy { try? simple("ROLLBACK") }
+                if error.isSerializationConflict && attempt < attempts {
+                    // Jittered pause so two conflicting writers do not collide again in lockstep.
+                    usleep(UInt32.random(in: 1_000...(5_000 * UInt32(attempt))))
+                    continue
+                }
+                throw error
+            } catch {
+                inTransaction = false
+                if isHealthy { try? simple("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` under a savepoint of the current transaction: if it throws, only its own writes are undone.
+    public func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try simple("SAVEPOINT sp")
+        do {
+            let v = try body(self)
+            try simple("RELEASE SAVEPOINT sp")
+            return v
+        } catch {
+            if isHealthy { try? simple("ROLLBACK TO SAVEPOINT sp") }
+            throw error
+        }
+    }
+
+    // MARK: - LISTEN / NOTIFY
+
+    public struct Notification: Sendable, Equatable {
+        public let channel: String
+        public let payload: String
+    }
+
+    /// Subscribes this connection to a channel. Channel names are identifiers, so only `[a-z0-9_]` is accepted.
+    public func listen(_ channel: String) throws {
+        guard !channel.isEmpty, channel.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 })
+        else { throw PostgresError(.query, "bad channel name") }
+        try simple("LISTEN \(channel)")
+    }
+
+    public func notify(_ channel: String, payload: String = "") throws {
+        try query("SELECT pg_notify($1, $2)", [channel, payload])
+    }
+
+    /// Waits up to `timeoutMillis` for notifications on channels this connection listens to.
+    public func waitForNotifications(timeoutMillis: Int32) throws -> [Notification] {
+        let c = try handle()
+        var found = drainNotifications(c)
+        if !found.isEmpty { return found }
+        var pfd = pollfd(fd: PQsocket(c), events: Int16(POLLIN), revents: 0)
+        let n = poll(&pfd, 1, timeoutMillis)
+        if n > 0 {
+            guard PQconsumeInput(c) == 1 else {
+                throw PostgresError(.connection, String(cString: PQerrorMessage(c)))
+            }
+            found = drainNotifications(c)
+        }
+        return found
+    }
+
+    private func drainNotifications(_ c: OpaquePointer) -> [Notification] {
+        _ = PQconsumeInput(c)
+        var out: [Notification] = []
+        while let n = PQnotifies(c) {
+            out.append(Notification(channel: String(cString: n.pointee.relname),
+                                    payload: String(cString: n.pointee.extra)))
+            PQfreemem(n)
+        }
+        return out
+    }
+}
+
+/// Passes Swift strings (or NULL) to C as an array of `const char *` that lives for the call.
+func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    var owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { for p in owned { free(p) } }
+    return body(owned.map { $0.map { UnsafePointer($0) } })
+}

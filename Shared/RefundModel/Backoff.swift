@@ -1,0 +1,21 @@
+/// Exponential backoff with full jitter (AWS architecture blog's "full jitter"): each wait is random in
+/// [0, min(cap, base × 2^attempt)], so a fleet that lost the broker together does not come back together.
+public struct Backoff: Sendable {
+    public let baseMillis: Int
+    public let capMillis: Int
+    public private(set) var attempt = 0
+
+    public init(baseMillis: Int = 100, capMillis: Int = 5_000) {
+        self.baseMillis = baseMillis
+        self.capMillis = capMillis
+    }
+
+    public mutating func nextDelayMillis() -> Int {
+        let exp = min(attempt, 20)
+        attempt += 1
+        let ceiling = min(capMillis, baseMillis << exp)
+        return Int.random(in: (ceiling / 4)...max(ceiling / 4, ceiling))
+    }
+
+    public mutating func reset() { attempt = 0 }
+}

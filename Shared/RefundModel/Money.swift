@@ -1,0 +1,141 @@
+/// An ISO 4217 currency code with its number of minor units. Amounts never mix currencies.
+public struct Currency: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let code: String
+
+    public init?(_ code: String) {
+        guard code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else { return nil }
+        self.code = code
+    }
+
+    public static let cny = Currency("CNY")!
+    public var description: String { code }
+
+    public init(from decoder: Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        guard let c = Currency(raw) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad currency"))
+        }
+        self = c
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(code)
+    }
+}
+
+/// Errors of money arithmetic: each is a refusal, never a silently wrong amount.
+public enum MoneyError: Error, Equatable, Sendable {
+    case overflow
+    case currencyMismatch(Currency, Currency)
+    case negativeResult
+    case invalidFraction
+    case emptyWeights
+}
+
+/// An amount in integer minor units (fen for CNY) with its currency. Never floating point.
+///
+/// Amounts in this model are never negative: a refund, a payment and a fee are all magnitudes; direction is carried
+/// by what the amount is attached to (a ledger entry's side), not by a sign.
+public struct Money: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
+    public let minorUnits: Int64
+    public let currency: Currency
+
+    public init(minorUnits: Int64, currency: Currency = .cny) throws {
+        guard minorUnits >= 0 else { throw MoneyError.negativeResult }
+        self.minorUnits = minorUnits
+        self.currency = currency
+    }
+
+    public static func zero(_ currency: Currency = .cny) -> Money {
+        try! Money(minorUnits: 0, currency: currency)
+    }
+
+    /// `¥12.34` style for logs and templates; the minor units stay the truth.
+    public var description: String {
+        let major = minorUnits / 100, minor = minorUnits % 100
+        return "\(currency.code) \(major).\(minor < 10 ? "0" : "")\(minor)"
+    }
+
+    public var isZero: Bool { minorUnits == 0 }
+
+    public static func < (lhs: Money, rhs: Money) -> Bool {
+        precondition(lhs.currency == rhs.currency, "comparing \(lhs.currency) with \(rhs.currency)")
+        return lhs.minorUnits < rhs.minorUnits
+    }
+
+    private func checkCurrency(_ other: Money) throws {
+        guard currency == other.currency else { throw MoneyError.currencyMismatch(currency, other.currency) }
+    }
+
+    public func adding(_ other: Money) throws -> Money {
+        try checkCurrency(other)
+        let (sum, overflow) = minorUnits.addingReportingOverflow(other.minorUnits)
+        guard !overflow else { throw MoneyError.overflow }
+        return try Money(minorUnits: sum, currency: currency)
+    }
+
+    /// Subtraction that refuses to go below zero (a refund can never exceed what it is taken from).
+    public func subtracting(_ other: Money) throws -> Money {
+        try checkCurrency(other)
+        guard other.minorUnits <= minorUnits else { throw MoneyError.negativeResult }
+        return try Money(minorUnits: minorUnits - other.minorUnits, currency: currency)
+    }
+
+    /// `self - other`, or zero when `other` is larger: for "what is left" computations.
+    public func subtractingClamped(_ other: Money) throws -> Money {
+        try checkCurrency(other)
+        return try Money(minorUnits: max(0, minorUnits - other.minorUnits), currency: currency)
+    }
+
+    public func minimum(_ other: Money) throws -> Money {
+        try checkCurrency(other)
+        return minorUnits <= other.minorUnits ? self : other
+    }
+
+    /// `self × numerator / denominator`, rounded down to the fen (the platform never pays a fraction it does not
+    /// owe). Computed in 128-bit so large amounts times large numerators cannot overflow in between.
+    public func multiplied(numerator: Int64, denominator: Int64) throws -> Money {
+        guard denominator > 0, numerator >= 0, numerator <= denominator else { throw MoneyError.invalidFraction }
+        let product = minorUnits.multipliedFullWidth(by: numerator)
+        let (quotient, _) = denominator.dividingFullWidth(product)
+        return try Money(minorUnits: quotient, currency: currency)
+    }
+
+    /// A share in basis points (1/10,000), e.g. a 5 % fee is 500.
+    public func basisPoints(_ bp: Int64) throws -> Money {
+        try multiplied(numerator: bp, denominator: 10_000)
+    }
+
+    /// Splits the amount in proportion to `weights` by the largest-remainder method: the parts always add up to
+    /// exactly `self`, no part is negative, and a zero weight gets zero.
+    public func allocated(weights: [Int64]) throws -> [Money] {
+        guard !weights.isEmpty else { throw MoneyError.emptyWeights }
+        guard weights.allSatisfy({ $0 >= 0 }) else { throw MoneyError.invalidFraction }
+        var total: Int64 = 0
+        for w in weights {
+            let (s, o) = total.addingReportingOverflow(w)
+            guard !o else { throw MoneyError.overflow }
+            total = s
+        }
+        guard total > 0 else { throw MoneyError.invalidFraction }
+        var parts: [Int64] = []
+        var remainders: [(index: Int, remainder: Int64)] = []
+        var assigned: Int64 = 0
+        for (i, w) in weights.enumerated() {
+            let (q, r) = total.dividingFullWidth(minorUnits.multipliedFullWidth(by: w))
+            parts.append(q)
+            remainders.append((i, r))
+            assigned += q
+        }
+        var left = minorUnits - assigned
+        // Hand the leftover fen to the largest remainders; ties go to the earlier part, so the split is stable.
+        for entry in remainders.sorted(by: { $0.remainder != $1.remainder ? $0.remainder > $1.remainder : $0.index < $1.index }) {
+            guard left > 0 else { break }
+            guard entry.remainder > 0 else { continue }
+            parts[entry.index] += 1
+            left -= 1
+        }
+        return try parts.map { try Money(minorUnits: $0, currency: currency) }
+    }
+}

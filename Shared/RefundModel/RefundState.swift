@@ -1,0 +1,64 @@
+/// The states a refund moves through, from application to money back (DOMAIN.md §3-5).
+public enum RefundState: String, Sendable, Codable, CaseIterable {
+    /// Applied; the system pre-check has not decided yet.
+    case submitted
+    /// The pre-check or a reviewer asked for the listed evidence; supplementing it restarts the pre-check.
+    case needsEvidence = "needs_evidence"
+    /// Waiting for a human reviewer (risk, high amount, ambiguous evidence).
+    case manualReview = "manual_review"
+    /// Rejected with a cited rule; the buyer may appeal once.
+    case rejected
+    /// Appealed with new evidence; a different reviewer decides.
+    case appealed
+    /// Rejected again after the appeal: final.
+    case rejectedFinal = "rejected_final"
+    /// Approved by rule, by a reviewer, or by the review SLA (advance compensation).
+    case approved
+    /// Waiting for the supplier's answer (or its deadline).
+    case supplierVerification = "supplier_verification"
+    /// The supplier says used while the buyer's evidence says otherwise: arbitration by operations.
+    case disputed
+    /// Money is on its way through a payment channel.
+    case processing
+    /// The channel failed (closed card, frozen account): waiting for the buyer's fallback choice.
+    case payoutFailed = "payout_failed"
+    /// Money arrived. Terminal.
+    case credited
+    /// Withdrawn by the buyer before money moved. Terminal.
+    case withdrawn
+
+    /// Every legal move, and nothing else. Anything not listed here is refused by `canMove(to:)`.
+    public static let transitions: [RefundState: Set<RefundState>] = [
+        .submitted: [.needsEvidence, .manualReview, .approved, .rejected, .withdrawn],
+        .needsEvidence: [.submitted, .rejected, .withdrawn],
+        .manualReview: [.approved, .rejected, .needsEvidence, .withdrawn],
+        .rejected: [.appealed, .withdrawn],
+        .appealed: [.approved, .rejectedFinal, .withdrawn],
+        .rejectedFinal: [],
+        .approved: [.supplierVerification, .processing],
+        .supplierVerification: [.processing, .disputed],
+        .disputed: [.processing, .rejectedFinal],
+        .processing: [.credited, .payoutFailed],
+        .payoutFailed: [.processing],
+        .credited: [],
+        .withdrawn: [],
+    ]
+
+    public func canMove(to next: RefundState) -> Bool {
+        Self.transitions[self, default: []].contains(next)
+    }
+
+    public var isTerminal: Bool { Self.transitions[self, default: []].isEmpty }
+
+    /// Checked move: returns the next state or throws naming both ends.
+    public func moving(to next: RefundState) throws -> RefundState {
+        guard canMove(to: next) else { throw IllegalTransition(from: self, to: next) }
+        return next
+    }
+}
+
+public struct IllegalTransition: Error, Equatable, Sendable, CustomStringConvertible {
+    public let from: RefundState
+    public let to: RefundState
+    public var description: String { "illegal refund transition \(from.rawValue) -> \(to.rawValue)" }
+}

@@ -1,0 +1,92 @@
+/// Every exchange, queue and routing key of the system, in one place. No service spells a queue name itself.
+public enum Topology {
+    /// The topic exchange all refund and order events travel on.
+    public static let eventsExchange = "refund.events"
+    /// The direct exchange dead letters go to; each queue's DLQ is bound with the queue's own name as key.
+    public static let deadLetterExchange = "refund.dead-letter"
+    /// How often a message may be delivered before the broker dead-letters it (poison-message guard).
+    public static let defaultDeliveryLimit = 5
+    /// Header naming why a message was dead-lettered by a stage (the broker's own x-death says only "rejected").
+    public static let deadLetterReasonHeader = "x-refund-dead-letter-reason"
+    public static let schemaVersionHeader = "x-schema-version"
+
+    public static func deadLetterQueue(of queue: String) -> String { queue + ".dlq" }
+
+    /// A queue and the routing-key patterns bound to it on `eventsExchange`.
+    public struct QueueSpec: Sendable, Equatable {
+        public let name: String
+        public let bindings: [String]
+        public init(name: String, bindings: [String]) {
+            self.name = name
+            self.bindings = bindings
+        }
+    }
+
+    /// Routing keys (also the envelope `type` of what travels under them).
+    public enum Key {
+        // Marketplace -> intake: order facts.
+        public static let orderPrefix = "order."
+        public static let orderPlaced = "order.placed"
+        public static let orderPaid = "order.paid"
+        public static let orderDelivered = "order.delivered"
+        public static let orderConsumed = "order.consumed"
+        // Intake -> auto-review: what the buyer and reviewers did.
+        public static let refundApplied = "refund.applied"
+        public static let evidenceAdded = "refund.evidence-added"
+        public static let refundAppealed = "refund.appealed"
+        public static let refundWithdrawn = "refund.withdrawn"
+        public static let reviewerDecided = "refund.reviewer-decided"
+        // Auto-review -> supplier-verification -> payout.
+        public static let refundApproved = "refund.approved"
+        public static let refundVerified = "refund.verified"
+        public static let supplierReply = "supplier.reply"
+        public static func supplierRequest(supplier: String) -> String { "supplier.\(supplier).request" }
+        // Every stage -> intake (timeline) and notification: one per visible step.
+        public static let statusPrefix = "refund.status."
+        public static func status(_ step: String) -> String { statusPrefix + step }
+    }
+
+    /// The queue each service consumes, named as the service itself.
+    public static func queue(for service: ServiceName) -> QueueSpec {
+        switch service {
+        case .intake:
+            return QueueSpec(name: service.rawValue, bindings: [Key.orderPrefix + "*", Key.statusPrefix + "*"])
+        case .autoReview:
+            return QueueSpec(name: service.rawValue, bindings: [
+                Key.refundApplied, Key.evidenceAdded, Key.refundAppealed, Key.refundWithdrawn, Key.reviewerDecided,
+            ])
+        case .supplierVerification:
+            return QueueSpec(name: service.rawValue, bindings: [Key.refundApproved, Key.supplierReply])
+        case .payout:
+            return QueueSpec(name: service.rawValue, bindings: [Key.refundVerified])
+        case .notification:
+            return QueueSpec(name: service.rawValue, bindings: [Key.statusPrefix + "*"])
+        }
+    }
+
+    /// A supplier's own request queue: only that supplier's AMQP user may read it.
+    public static func supplierRequestQueue(supplier: String) -> QueueSpec {
+        QueueSpec(name: "supplier.\(supplier)", bindings: [Key.supplierRequest(supplier: supplier)])
+    }
+}
+
+/// The five services. The raw value is the one spelling used for the folder, product, compose service, logger
+/// label, queue and database role (schemas use `schema`).
+public enum ServiceName: String, Sendable, CaseIterable {
+    case intake
+    case autoReview = "auto-review"
+    case supplierVerification = "supplier-verification"
+    case payout
+    case notification
+
+    /// The PostgreSQL schema and login role the service owns (ARCHITECTURE.md: one per service).
+    public var schema: String {
+        switch self {
+        case .intake: return "intake"
+        case .autoReview: return "review"
+        case .supplierVerification: return "supplier"
+        case .payout: return "payout"
+        case .notification: return "notification"
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import AMQP
+import Foundation
+import Logging
+import Postgres
+import RefundModel
+
+/// Publishes committed outbox rows with publisher confirms and `mandatory`, deleting each row only after the
+/// broker's ack. Woken by `NOTIFY outbox_<schema>` (sent at commit by the stage), and every second regardless.
+///
+/// A crash anywhere re-sends, never loses: rows are deleted in the same transaction that claimed them, after the
+/// confirms. So a consumer may see a message twice, and every consumer dedupes by message id (the inbox).
+/// A returned (unroutable) or nacked row stays, with `last_error`, and is retried with a growing pause.
+final class OutboxRelay {
+    let settings: StageSettings
+    let sql: RuntimeSQL
+    let stop: StopSignal
+    let logger: Logger
+    private var db: PostgresConnection?
+    private var amqp: AMQPConnection?
+
+    init(settings: StageSettings, sql: RuntimeSQL, stop: StopSignal, logger: Logger) {
+        self.settings = settings
+        self.sql = sql
+        self.stop = stop
+        var l = logger
+        l[metadataKey: "component"] = "outbox-relay"
+        self.logger = l
+    }
+
+    /// Runs until stopped, then drains what is left (bounded) so a graceful shutdown leaves nothing unsent.
+    func run(declare: @escaping (AMQPConnection) throws -> Void) {
+        while !stop.isStopped {
+            do {
+                try ensureConnected(declare: declare)
+                let published = try relayOnce()
+                if published < settings.relayBatchSize {
+                    _ = try db!.waitForNotifications(timeoutMillis: 1000)
+                    try amqp!.serviceHeartbeat()
+                }
+            } catch {
+                logger.warning("relay cycle failed, reconnecting", metadata: ["error": "\(error)"])
+                drop()
+                stop.sleep(millis: 200)
+            }
+        }
+        drain(declare: declare)
+        drop()
+    }
+
+    private func drain(declare: @escaping (AMQPConnection) throws -> Void) {
+        let deadline = Date().addingTimeInterval(10)
+        let drainStop = StopSignal()
+        while Date() < deadline {
+            do {
+                if db == nil || amqp == nil {
+                    // Connect without honouring the (raised) stop flag, but give up at the deadline.
+                    db = Connections.postgres(settings.databaseURL, schema: sql.schema, name: "relay", stop: drainStop,
+                                              logger: logger)
+                    amqp = try AMQPConnection(url: settings.amqpURL, heartbeatSeconds: 30)
+                    try declare(amqp!)
+                    try amqp!.enableConfirms()
+                }
+                let n = try relayOnce()
+                if n == 0 { return }
+            } catch {
+                logger.warning("relay drain failed", metadata: ["error": "\(error)"])
+                drop()
+                usleep(200_000)
+            }
+        }
+        logger.error("relay drain gave up; unsent rows stay in the outbox for the next start")
+    }
+
+    private func ensureConnected(declare: @escaping (AMQPConnection) throws -> Void) throws {
+        if db == nil || !(db!.isHealthy) {
+            guard let c = Connections.postgres(settings.databaseURL, schema: sql.schema, name: "relay", stop: stop,
+                                               logger: logger) else { throw StageError.transient("stopping") }
+            try c.listen(sql.notifyChannel)
+            db = c
+        }
+        if amqp == nil || !(amqp!.isOpen) {
+            guard let c = Connections.amqp(settings.amqpURL, heartbeat: settings.heartbeatSeconds, stop: stop,
+                                           logger: logger, setup: { c in
+                                               try declare(c)
+                                               try c.enableConfirms()
+                                           }) else { throw StageError.transient("stopping") }
+            amqp = c
+        }
+    }
+
+    private func drop() {
+        db?.close()
+        db = nil
+        amqp?.abort()
+        amqp = nil
+    }
+
+    /// Publishes one batch of due rows; returns how many were claimed.
+    @discardableResult
+    func relayOnce() throws -> Int {
+        guard let db, let amqp else { return 0 }
+        return try db.transaction { tx in
+            let rows = try tx.query(sql.claimOutbox, [settings.relayBatchSize])
+            if rows.isEmpty { return 0 }
+            var idBySeq: [UInt64: Int64] = [:]
+            for row in rows {
+                let headers = (try? JSONSerialization.jsonObject(with: Data(try row.string("headers").utf8)))
+                    as? [String: String] ?? [:]
+                let m = OutgoingMessage(
+                    exchange: try row.string("exchange"), routingKey: try row.string("routing_key"),
+                    messageId: try row.string("message_id"), type: try row.string("type"),
+                    correlationId: try row.optionalString("correlation_id"), headers: headers,
+                    body: try row.bytes("body"), timestamp: try row.int64("created"))
+                idBySeq[try amqp.publish(m, mandatory: true)] = try row.int64("id")
+            }
+            let outcomes = try amqp.waitForConfirms(timeoutMillis: 15_000)
+            var done: [Int64] = []
+            for (seq, id) in idBySeq {
+                switch outcomes[seq] {
+                case .confirmed?:
+                    done.append(id)
+                case .returned(let code, let text)?:
+                    logger.error("outbox message unroutable; kept for retry",
+                                 metadata: ["outbox.id": "\(id)", "amqp.reply": "\(code) \(text)"])
+                    try tx.query(sql.failOutbox, [id, "returned \(code) \(text)"])
+                case .nacked?, nil:
+                    logger.warning("outbox message nacked; kept for retry", metadata: ["outbox.id": "\(id)"])
+                    try tx.query(sql.failOutbox, [id, "nacked"])
+                }
+            }
+            if !done.isEmpty {
+                try tx.query(sql.deleteOutbox, ["{" + done.map(String.init).joined(separator: ",") + "}"])
+            }
+            return rows.count
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Postgres
+
+/// The tables the stage runtime keeps in every service's schema. Services add their own migrations after these
+/// (numbered from 100, so the runtime can grow without renumbering theirs).
+public enum RuntimeSchema {
+    public static let migrations: [Migration] = [
+        Migration(1, "runtime inbox, outbox, deadlines", """
+            -- A message id seen once: the primary key makes a redelivery a no-op.
+            CREATE TABLE inbox (
+                message_id text PRIMARY KEY,
+                received_at timestamptz NOT NULL DEFAULT now());
+            -- Messages committed with the state change that caused them; the relay publishes then deletes them.
+            CREATE TABLE outbox (
+                id bigserial PRIMARY KEY,
+                exchange text NOT NULL,
+                routing_key text NOT NULL,
+                message_id text NOT NULL,
+                type text NOT NULL,
+                correlation_id text,
+                headers jsonb NOT NULL DEFAULT '{}',
+                body bytea NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                attempts integer NOT NULL DEFAULT 0,
+                last_error text);
+            -- Timers owned by this service (review SLA, supplier deadline, payout polling), one per (kind, key).
+            CREATE TABLE deadlines (
+                id bigserial PRIMARY KEY,
+                kind text NOT NULL,
+                key text NOT NULL,
+                due_at timestamptz NOT NULL,
+                payload jsonb NOT NULL DEFAULT '{}',
+                UNIQUE (kind, key));
+            CREATE INDEX deadlines_due ON deadlines (due_at);
+            """),
+    ]
+}
+
+/// Every SQL statement of the runtime, built once per schema at start-up (identifiers cannot be `$n` parameters;
+/// the schema name comes from code, never from input).
+struct RuntimeSQL: Sendable {
+    let schema: String
+    let notifyChannel: String
+    let insertInbox: String
+    let insertOutbox: String
+    let claimOutbox: String
+    let deleteOutbox: String
+    let failOutbox: String
+    let upsertDeadline: String
+    let deleteDeadline: String
+    let claimDeadlines: String
+    let countOutbox: String
+
+    init(schema: String) {
+        self.schema = schema
+        notifyChannel = "outbox_" + schema
+        insertInbox = "INSERT INTO \(schema).inbox (message_id) VALUES ($1) ON CONFLICT DO NOTHING"
+        insertOutbox = """
+            INSERT INTO \(schema).outbox (exchange, routing_key, message_id, type, correlation_id, headers, body)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::bytea)
+            """
+        claimOutbox = """
+            SELECT id, exchange, routing_key, message_id, type, correlation_id, headers::text AS headers, body,
+                   (EXTRACT(EPOCH FROM created_at))::bigint AS created
+            FROM \(schema).outbox
+            WHERE attempts = 0 OR created_at + make_interval(secs => least(60, attempts * 2)) < now()
+            ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED
+            """
+        deleteOutbox = "DELETE FROM \(schema).outbox WHERE id = ANY($1::bigint[])"
+        failOutbox = "UPDATE \(schema).outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1::bigint"
+        upsertDeadline = """
+            INSERT INTO \(schema).deadlines (kind, key, due_at, payload) VALUES ($1, $2, $3::timestamptz, $4::jsonb)
+            ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload
+            """
+        deleteDeadline = "DELETE FROM \(schema).deadlines WHERE kind = $1 AND key = $2"
+        claimDeadlines = """
+            SELECT id, kind, key, due_at, payload::text AS payload FROM \(schema).deadlines
+            WHERE due_at <= now() ORDER BY due_at LIMIT $1::int FOR UPDATE SKIP LOCKED
+            """
+        countOutbox = "SELECT count(*) AS n FROM \(schema).outbox"
+    }
+}

@@ -1,0 +1,126 @@
+import AMQP
+import Foundation
+import Postgres
+import RefundModel
+
+/// A message as a handler sees it: the decoded envelope header, where it came from, and the raw body to decode
+/// the payload from. No AMQP or C types.
+public struct IncomingMessage: Sendable {
+    public let header: EnvelopeHeader
+    public let routingKey: String
+    /// The publisher identity RabbitMQ validated (`user_id`), when the publisher set one (suppliers must).
+    public let validatedUserId: String?
+    public let redelivered: Bool
+    public let body: [UInt8]
+
+    /// Decodes the full envelope with its typed payload; a mismatch is a permanent error (dead-lettered).
+    public func decode<P: Codable & Sendable>(_: P.Type) throws -> Envelope<P> {
+        do {
+            return try MessageCoding.decoder().decode(Envelope<P>.self, from: Data(body))
+        } catch {
+            throw StageError.permanent("payload of \(header.type) does not decode: \(StageError.describe(error))")
+        }
+    }
+}
+
+/// How a handler says a message cannot be handled. Anything else it throws is classified by the runtime: a
+/// transient database or broker error is retried, everything else is permanent.
+public enum StageError: Error, CustomStringConvertible {
+    /// Retrying cannot help (bad payload, unknown type, rule violation): the message is dead-lettered with `reason`.
+    case permanent(String)
+    /// Retrying may help (a dependency is down): the batch is retried with backoff.
+    case transient(String)
+
+    public var description: String {
+        switch self {
+        case .permanent(let r): return "permanent: \(r)"
+        case .transient(let r): return "transient: \(r)"
+        }
+    }
+
+    static func isTransient(_ error: Error) -> Bool {
+        switch error {
+        case let e as StageError: if case .transient = e { return true } else { return false }
+        case let e as PostgresError: return e.isTransient
+        case let e as AMQPError: return e.isTransient
+        default: return false
+        }
+    }
+
+    /// A short reason for logs and dead letters, without the payload itself.
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let c): return "data corrupted at \(path(c.codingPath)): \(c.debugDescription)"
+        case DecodingError.keyNotFound(let k, let c): return "missing key \(path(c.codingPath + [k]))"
+        case DecodingError.typeMismatch(_, let c): return "wrong type at \(path(c.codingPath))"
+        case DecodingError.valueNotFound(_, let c): return "null at \(path(c.codingPath))"
+        default: return String(describing: error)
+        }
+    }
+
+    private static func path(_ keys: [CodingKey]) -> String {
+        keys.isEmpty ? "root" : keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+/// A timer that came due (see `StageTransaction.schedule`).
+public struct Deadline: Sendable {
+    public let kind: String
+    public let key: String
+    public let dueAt: Date
+    public let payload: String
+}
+
+/// A stage's business logic. Called on the stage's worker thread inside the open transaction: everything it writes
+/// through `tx` commits together with the inbox entry and the outgoing messages, or not at all.
+public protocol StageHandler: Sendable {
+    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws
+    /// A deadline of this service came due. Default: nothing.
+    func fire(_ deadline: Deadline, in tx: StageTransaction) throws
+}
+
+extension StageHandler {
+    public func fire(_ deadline: Deadline, in tx: StageTransaction) throws {}
+}
+
+/// The handler's view of the open transaction: its own schema's tables (`db`), messages to send after commit, and
+/// timers.
+public final class StageTransaction {
+    public let db: PostgresConnection
+    let sql: RuntimeSQL
+    private(set) var outboxCount = 0
+    let encoder = MessageCoding.encoder()
+
+    init(db: PostgresConnection, sql: RuntimeSQL) {
+        self.db = db
+        self.sql = sql
+    }
+
+    /// Queues an event on the events exchange; it is published after commit by the outbox relay.
+    public func publish<P: Codable & Sendable>(_ routingKey: String, _ envelope: Envelope<P>,
+                                               headers: [String: String] = [:]) throws {
+        let body = try encoder.encode(envelope)
+        try enqueue(exchange: Topology.eventsExchange, routingKey: routingKey, messageId: envelope.id.description,
+                    type: envelope.type, correlationId: envelope.correlationId,
+                    headers: headers.merging([Topology.schemaVersionHeader: String(envelope.schemaVersion)]) { a, _ in a },
+                    body: [UInt8](body))
+    }
+
+    func enqueue(exchange: String, routingKey: String, messageId: String, type: String, correlationId: String?,
+                 headers: [String: String], body: [UInt8]) throws {
+        let headersJSON = String(decoding: try JSONSerialization.data(withJSONObject: headers, options: [.sortedKeys]),
+                                 as: UTF8.self)
+        try db.query(sql.insertOutbox, [exchange, routingKey, messageId, type, correlationId, headersJSON,
+                                        PostgresBytes(body)])
+        outboxCount += 1
+    }
+
+    /// Sets (or moves) the timer `kind`/`key` to fire at `dueAt`; `fire` receives it in a later transaction.
+    public func schedule(kind: String, key: String, dueAt: Date, payload: String = "{}") throws {
+        try db.query(sql.upsertDeadline, [kind, key, dueAt, payload])
+    }
+
+    public func cancelDeadline(kind: String, key: String) throws {
+        try db.query(sql.deleteDeadline, [kind, key])
+    }
+}

@@ -1,0 +1,139 @@
+import AMQP
+import Foundation
+import Logging
+import Postgres
+import RefundModel
+
+/// Everything the runtime needs to know about one service.
+public struct StageDefinition: Sendable {
+    /// The kebab name: logger label, connection name.
+    public let name: String
+    /// The PostgreSQL schema the service owns.
+    public let schema: String
+    /// The queue it consumes and the routing keys bound to it.
+    public let queue: Topology.QueueSpec
+    /// Extra queues it declares (e.g. supplier request queues) without consuming them.
+    public let extraQueues: [Topology.QueueSpec]
+    /// Its own migrations, numbered from 100 (the runtime's come first).
+    public let migrations: [Migration]
+    public let handler: StageHandler
+
+    public init(name: String, schema: String, queue: Topology.QueueSpec, extraQueues: [Topology.QueueSpec] = [],
+                migrations: [Migration] = [], handler: StageHandler) {
+        self.name = name
+        self.schema = schema
+        self.queue = queue
+        self.extraQueues = extraQueues
+        self.migrations = migrations
+        self.handler = handler
+    }
+
+    public init(service: ServiceName, migrations: [Migration] = [], extraQueues: [Topology.QueueSpec] = [],
+                handler: StageHandler) {
+        self.init(name: service.rawValue, schema: service.schema, queue: Topology.queue(for: service),
+                  extraQueues: extraQueues, migrations: migrations, handler: handler)
+    }
+}
+
+/// Test-only fault injection points. Production wiring leaves them nil.
+public struct StageHooks: Sendable {
+    /// Called after a window's transaction committed and before its ack (argument: window size).
+    public var afterCommit: (@Sendable (Int) -> Void)?
+    public init(afterCommit: (@Sendable (Int) -> Void)? = nil) { self.afterCommit = afterCommit }
+}
+
+/// Runs a stage: migrations, then three threads (consumer windows, outbox relay, deadlines) until SIGTERM or
+/// SIGINT; then finishes the window in hand, stops consuming, drains the relay, and returns.
+public final class StageRunner: Sendable {
+    public let definition: StageDefinition
+    public let settings: StageSettings
+    public let stop = StopSignal()
+    let hooks: StageHooks
+    let logger: Logger
+
+    public init(definition: StageDefinition, settings: StageSettings, hooks: StageHooks = StageHooks()) {
+        self.definition = definition
+        self.settings = settings
+        self.hooks = hooks
+        var l = Logger(label: definition.name)
+        l[metadataKey: "amqp.queue"] = "\(definition.queue.name)"
+        self.logger = l
+    }
+
+    /// The queues this stage declares, with their dead-letter queues and delivery limit.
+    var declarations: [QueueDeclaration] {
+        ([definition.queue] + definition.extraQueues).map {
+            QueueDeclaration(name: $0.name, bindings: $0.bindings, deliveryLimit: settings.deliveryLimit)
+        }
+    }
+
+    /// Applies migrations (retrying until the database is reachable or the stage is stopped).
+    public func migrate() throws {
+        let sql = RuntimeSQL(schema: definition.schema)
+        guard let db = Connections.postgres(settings.databaseURL, schema: sql.schema, name: "migrate", stop: stop,
+                                            logger: logger) else { return }
+        defer { db.close() }
+        let applied = try Migrator.apply(RuntimeSchema.migrations + definition.migrations, schema: definition.schema,
+                                         on: db)
+        if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+    }
+
+    /// Blocks until stopped. Installs SIGTERM/SIGINT handlers when `handleSignals` is set.
+    public func run(handleSignals: Bool = true) throws {
+        if handleSignals { installSignalHandlers() }
+        try migrate()
+        let sql = RuntimeSQL(schema: definition.schema)
+        let decls = declarations
+        let declare: @Sendable (AMQPConnection) throws -> Void = { c in
+            try c.declare(eventsExchange: Topology.eventsExchange, deadLetterExchange: Topology.deadLetterExchange,
+                          queues: decls)
+        }
+        let workerStop = stop
+        let relayStop = StopSignal()
+        let worker = WorkerThread(name: "\(definition.name)-consumer") { [self] in
+            StageWorker(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger,
+                        hooks: hooks)
+                .run(declare: declare) {
+                    self.logger.info("connected and consuming", metadata: [
+                        "amqp.url": "\(self.settings.amqpURL)", "prefetch": "\(self.settings.prefetch)",
+                        "batch": "\(self.settings.batchSize)",
+                    ])
+                }
+        }
+        let relay = WorkerThread(name: "\(definition.name)-relay") { [self] in
+            OutboxRelay(settings: settings, sql: sql, stop: relayStop, logger: logger).run(declare: declare)
+        }
+        let timers = WorkerThread(name: "\(definition.name)-deadlines") { [self] in
+            DeadlineRunner(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger).run()
+        }
+        // Shutdown order: the consumer and timers finish their transaction in hand first, then the relay drains
+        // what they committed.
+        worker.join()
+        timers.join()
+        relayStop.stop()
+        relay.join()
+        logger.info("stopped")
+    }
+
+    private func installSignalHandlers() {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let queue = DispatchQueue(label: "signals")
+        for sig in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { [stop, logger] in
+                logger.info("signal received, stopping", metadata: ["signal": "\(sig)"])
+                stop.stop()
+            }
+            source.resume()
+            SignalSources.keep(source)
+        }
+    }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+    static func keep(_ s: DispatchSourceSignal) { sources.append(s) }
+}

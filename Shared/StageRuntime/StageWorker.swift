@@ -1,0 +1,179 @@
+import AMQP
+import Foundation
+import Logging
+import Postgres
+import RefundModel
+
+/// Consumes the stage's queue and handles deliveries in windows: up to `batchSize` deliveries in one transaction
+/// (inbox dedupe + the handler's state change + outbox rows), commit, then one `multiple` ack for the window.
+///
+/// The order is the whole point: commit before ack. A crash between the two redelivers the window, and the inbox
+/// turns each redelivery into a no-op. A delivery that cannot be decoded or whose handler fails permanently is
+/// written to the outbox as a dead letter (with its reason, personal data masked) in the same transaction, so the
+/// window still commits and the queue keeps moving.
+final class StageWorker {
+    let definition: StageDefinition
+    let settings: StageSettings
+    let sql: RuntimeSQL
+    let stop: StopSignal
+    let logger: Logger
+    let hooks: StageHooks
+    private var db: PostgresConnection?
+    private var amqp: AMQPConnection?
+    private let decoder = MessageCoding.decoder()
+
+    init(definition: StageDefinition, settings: StageSettings, sql: RuntimeSQL, stop: StopSignal, logger: Logger,
+         hooks: StageHooks) {
+        self.definition = definition
+        self.settings = settings
+        self.sql = sql
+        self.stop = stop
+        self.logger = logger
+        self.hooks = hooks
+    }
+
+    func run(declare: @escaping (AMQPConnection) throws -> Void, onConsuming: @escaping () -> Void) {
+        var announced = false
+        while !stop.isStopped {
+            guard ensureDatabase() else { break }
+            guard let amqp = amqp ?? connectConsumer(declare: declare) else { break }
+            self.amqp = amqp
+            if !announced {
+                onConsuming()
+                announced = true
+            }
+            do {
+                let window = try collectWindow(from: amqp)
+                if window.isEmpty { continue }
+                try handle(window, ackOn: amqp)
+            } catch {
+                // The channel died: its delivery tags are void and the broker requeues what we did not ack.
+                logger.warning("consumer connection lost, reconnecting", metadata: ["error": "\(error)"])
+                amqp.abort()
+                self.amqp = nil
+            }
+        }
+        // Graceful stop: the window in hand was finished above; closing returns prefetched deliveries unacked.
+        amqp?.close()
+        db?.close()
+    }
+
+    private func ensureDatabase() -> Bool {
+        if let db, db.isHealthy { return true }
+        db?.close()
+        db = Connections.postgres(settings.databaseURL, schema: sql.schema, name: definition.name, stop: stop,
+                                  logger: logger)
+        return db != nil
+    }
+
+    private func connectConsumer(declare: @escaping (AMQPConnection) throws -> Void) -> AMQPConnection? {
+        Connections.amqp(settings.amqpURL, heartbeat: settings.heartbeatSeconds, stop: stop, logger: logger) { c in
+            try declare(c)
+            try c.consume(queue: self.definition.queue.name, prefetch: UInt16(self.settings.prefetch))
+        }
+    }
+
+    /// Waits up to 500 ms for a first delivery, then takes whatever else is already buffered, up to the batch size.
+    private func collectWindow(from amqp: AMQPConnection) throws -> [Delivery] {
+        guard let first = try amqp.nextDelivery(timeoutMillis: 500) else { return [] }
+        var window = [first]
+        while window.count < settings.batchSize, let next = try amqp.nextDelivery(timeoutMillis: 0) {
+            window.append(next)
+        }
+        return window
+    }
+
+    /// Handles one window; retries transient database failures with backoff while keeping the deliveries.
+    private func handle(_ window: [Delivery], ackOn amqp: AMQPConnection) throws {
+        var backoff = Backoff(baseMillis: 100, capMillis: 5_000)
+        let started = Date()
+        while true {
+            guard ensureDatabase(), let db else { return }
+            do {
+                let outcome = try process(window, on: db)
+                hooks.afterCommit?(window.count)
+                try amqp.ack(window[window.count - 1], multiple: true)
+                if outcome.deadLettered > 0 || outcome.duplicates > 0 {
+                    logger.info("window handled", metadata: [
+                        "window.size": "\(window.count)", "window.duplicates": "\(outcome.duplicates)",
+                        "window.dead_lettered": "\(outcome.deadLettered)",
+                    ])
+                }
+                return
+            } catch {
+                // Give up the window after ~20 s: close the channel so the broker requeues it, rather than let the
+                // heartbeat lapse while we hold deliveries without servicing the connection.
+                let wait = backoff.nextDelayMillis()
+                logger.warning("window failed, retrying", metadata: ["error": "\(error)", "retry.ms": "\(wait)"])
+                if Date().timeIntervalSince(started) > 20 { throw error }
+                stop.sleep(millis: wait)
+                if stop.isStopped { throw error }
+            }
+        }
+    }
+
+    struct WindowOutcome {
+        var duplicates = 0
+        var deadLettered = 0
+    }
+
+    private func process(_ window: [Delivery], on db: PostgresConnection) throws -> WindowOutcome {
+        try db.transaction { db in
+            var outcome = WindowOutcome()
+            let tx = StageTransaction(db: db, sql: sql)
+            for delivery in window {
+                let header: EnvelopeHeader
+                do {
+                    header = try decoder.decode(EnvelopeHeader.self, from: Data(delivery.body))
+                } catch {
+                    try deadLetter(delivery, reason: "undecodable envelope: \(StageError.describe(error))", tx: tx)
+                    outcome.deadLettered += 1
+                    continue
+                }
+                var log = logger
+                log[metadataKey: "message.id"] = "\(header.id)"
+                log[metadataKey: "message.type"] = "\(header.type)"
+                if let c = header.correlationId { log[metadataKey: "refund.id"] = "\(c)" }
+                let message = IncomingMessage(header: header, routingKey: delivery.routingKey,
+                                              validatedUserId: delivery.userId, redelivered: delivery.redelivered,
+                                              body: delivery.body)
+                do {
+                    let fresh: Bool = try db.savepoint { db in
+                        guard try db.execute(sql.insertInbox, [header.id.description]) == 1 else { return false }
+                        try definition.handler.handle(message, in: tx)
+                        return true
+                    }
+                    if !fresh {
+                        outcome.duplicates += 1
+                        log.debug("duplicate delivery ignored")
+                    }
+                } catch {
+                    if StageError.isTransient(error) { throw error }
+                    log.warning("message dead-lettered", metadata: ["reason": "\(error)"])
+                    try db.execute(sql.insertInbox, [header.id.description])
+                    try deadLetter(delivery, reason: "\(error)", tx: tx)
+                    outcome.deadLettered += 1
+                }
+            }
+            if tx.outboxCount > 0 { try db.notify(sql.notifyChannel) }
+            return outcome
+        }
+    }
+
+    /// Routes the delivery to `<queue>.dlq` through the outbox, with its reason and origin in headers. The body is
+    /// kept if it is text (masked: dead letters carry no personal data), replaced by a note if it is binary.
+    private func deadLetter(_ d: Delivery, reason: String, tx: StageTransaction) throws {
+        let text = String(validating: d.body, as: UTF8.self)
+        let body = text.map { Array(PersonalData.mask($0).utf8) } ?? Array("<\(d.body.count) bytes, not UTF-8>".utf8)
+        try tx.enqueue(
+            exchange: Topology.deadLetterExchange, routingKey: definition.queue.name,
+            messageId: d.messageId ?? UUID().uuidString.lowercased(), type: d.type ?? "unknown",
+            correlationId: d.correlationId,
+            headers: [
+                Topology.deadLetterReasonHeader: PersonalData.mask(String(reason.prefix(500))),
+                "x-original-routing-key": d.routingKey,
+                "x-original-queue": definition.queue.name,
+            ],
+            body: body)
+    }
+}
