@@ -1,1 +1,3 @@
-print("todo")
+import StageRuntime
+
+runStage("auto-review", definition: AutoReview.definition)

@@ -1,1 +1,3 @@
-print("todo")
+import StageRuntime
+
+runStage("notification", definition: Notification.definition)

@@ -1,1 +1,3 @@
-print("todo")
+import StageRuntime
+
+runStage("payout", definition: Payout.definition)

@@ -1,1 +1,3 @@
-print("todo")
+import StageRuntime
+
+runStage("supplier-verification", definition: SupplierVerification.definition)

@@ -94,8 +94,7 @@ public final class AMQPConnection {
 
     public func declareExchange(_ name: String, type: String) throws {
         let c = try handle()
-        amqp_exchange_declare(c, channel, amqp_cstring_bytes(name), amqp_cstring_bytes(type), 0, 1, 0, 0,
-                              amqp_empty_table)
+        crmq_exchange_declare(c, channel, name, type)
         try checkRPC("exchange.declare \(name)")
     }
 
@@ -111,8 +110,7 @@ public final class AMQPConnection {
 
     public func bindQueue(_ queue: String, exchange: String, routingKey: String) throws {
         let c = try handle()
-        amqp_queue_bind(c, channel, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange),
-                        amqp_cstring_bytes(routingKey), amqp_empty_table)
+        crmq_queue_bind(c, channel, queue, exchange, routingKey)
         try checkRPC("queue.bind \(queue) \(routingKey)")
     }
 
@@ -120,14 +118,14 @@ public final class AMQPConnection {
     @discardableResult
     public func purgeQueue(_ queue: String) throws -> Int {
         let c = try handle()
-        let ok = amqp_queue_purge(c, channel, amqp_cstring_bytes(queue))
+        let n = crmq_queue_purge(c, channel, queue)
         try checkRPC("queue.purge \(queue)")
-        return Int(ok?.pointee.message_count ?? 0)
+        return max(0, n)
     }
 
     public func deleteQueue(_ queue: String) throws {
         let c = try handle()
-        amqp_queue_delete(c, channel, amqp_cstring_bytes(queue), 0, 0)
+        crmq_queue_delete(c, channel, queue)
         try checkRPC("queue.delete \(queue)")
     }
 
@@ -251,7 +249,7 @@ public final class AMQPConnection {
         let c = try handle()
         amqp_basic_qos(c, channel, 0, prefetch, 0)
         try checkRPC("basic.qos")
-        amqp_basic_consume(c, channel, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+        crmq_basic_consume(c, channel, queue)
         try checkRPC("basic.consume \(queue)")
     }
 

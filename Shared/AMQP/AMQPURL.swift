@@ -16,7 +16,7 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing text: String) throws {
         let scheme = "amqp://"
-        guard text.hasPrefix(scheme) else { throw AMQPError(.badURL, "expected amqp://user:pass@host:port/vhost") }
+        guard text.hasPrefix(scheme) else { throw AMQPError(.badURL, "must start with amqp://") }
         var rest = Substring(text.dropFirst(scheme.count))
         var path = ""
         if let slash = rest.firstIndex(of: "/") {

@@ -107,6 +107,33 @@ static inline int crmq_publish(amqp_connection_state_t conn, amqp_channel_t ch, 
                               &p, crmq_bytes(body, body_len));
 }
 
+// Wrappers taking C strings: an amqp_bytes_t built from a Swift String in Swift would point at a temporary buffer
+// that is gone before rabbitmq-c reads it.
+static inline void crmq_exchange_declare(amqp_connection_state_t conn, amqp_channel_t ch, const char *name,
+                                         const char *type) {
+    amqp_exchange_declare(conn, ch, amqp_cstring_bytes(name), amqp_cstring_bytes(type), 0, 1, 0, 0, amqp_empty_table);
+}
+
+static inline void crmq_queue_bind(amqp_connection_state_t conn, amqp_channel_t ch, const char *queue,
+                                   const char *exchange, const char *key) {
+    amqp_queue_bind(conn, ch, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes(key),
+                    amqp_empty_table);
+}
+
+static inline void crmq_basic_consume(amqp_connection_state_t conn, amqp_channel_t ch, const char *queue) {
+    amqp_basic_consume(conn, ch, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+}
+
+/// Returns the number of messages purged, or -1 (read the RPC reply).
+static inline long crmq_queue_purge(amqp_connection_state_t conn, amqp_channel_t ch, const char *queue) {
+    amqp_queue_purge_ok_t *ok = amqp_queue_purge(conn, ch, amqp_cstring_bytes(queue));
+    return ok ? (long)ok->message_count : -1;
+}
+
+static inline void crmq_queue_delete(amqp_connection_state_t conn, amqp_channel_t ch, const char *queue) {
+    amqp_queue_delete(conn, ch, amqp_cstring_bytes(queue), 0, 0);
+}
+
 static inline struct timeval crmq_timeval(long millis) {
     struct timeval tv;
     tv.tv_sec = millis / 1000;

@@ -17,8 +17,12 @@ public enum Migrator {
     public static func apply(_ migrations: [Migration], schema: String, on db: PostgresConnection) throws -> [Int] {
         try db.transaction { tx in
             try tx.query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)", ["migrations:" + schema])
+            // The schema normally exists already, owned by the service's role (a role without CREATE on the
+            // database cannot even run CREATE SCHEMA IF NOT EXISTS); tests and tools may need it made.
+            if try tx.query("SELECT 1 AS one FROM pg_namespace WHERE nspname = $1", [schema]).isEmpty {
+                try tx.simple("CREATE SCHEMA \(schema)")
+            }
             try tx.simple("""
-                CREATE SCHEMA IF NOT EXISTS \(schema);
                 CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
                     version integer PRIMARY KEY,
                     name text NOT NULL,

@@ -24,6 +24,8 @@ public final class PostgresConnection {
             throw PostgresError(.connection, msg.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         conn = c
+        // Server notices ("already exists, skipping") would go to stderr unstructured; warnings still come as errors.
+        try simple("SET client_min_messages TO warning")
     }
 
     deinit { close() }
@@ -232,7 +234,7 @@ public final class PostgresConnection {
 
 /// Passes Swift strings (or NULL) to C as an array of `const char *` that lives for the call.
 func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    var owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    let owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
     defer { for p in owned { free(p) } }
     return body(owned.map { $0.map { UnsafePointer($0) } })
 }

@@ -47,6 +47,19 @@ public struct Money: Hashable, Sendable, Codable, Comparable, CustomStringConver
         self.currency = currency
     }
 
+    private enum CodingKeys: String, CodingKey { case minorUnits, currency }
+
+    /// Decoding goes through the same check as `init`: a negative amount on the wire is an error, not a value.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let units = try c.decode(Int64.self, forKey: .minorUnits)
+        guard units >= 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .minorUnits, in: c, debugDescription: "negative amount")
+        }
+        self.minorUnits = units
+        self.currency = try c.decode(Currency.self, forKey: .currency)
+    }
+
     public static func zero(_ currency: Currency = .cny) -> Money {
         try! Money(minorUnits: 0, currency: currency)
     }

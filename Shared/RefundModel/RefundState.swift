@@ -60,5 +60,10 @@ public enum RefundState: String, Sendable, Codable, CaseIterable {
 public struct IllegalTransition: Error, Equatable, Sendable, CustomStringConvertible {
     public let from: RefundState
     public let to: RefundState
+    public init(from: RefundState, to: RefundState) {
+        self.from = from
+        self.to = to
+    }
+
     public var description: String { "illegal refund transition \(from.rawValue) -> \(to.rawValue)" }
 }

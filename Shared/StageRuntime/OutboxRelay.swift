@@ -65,6 +65,7 @@ final class OutboxRelay {
             } catch {
                 logger.warning("relay drain failed", metadata: ["error": "\(error)"])
                 drop()
+                if !StageError.isTransient(error) { break }
                 usleep(200_000)
             }
         }

@@ -1,1 +1,51 @@
-print("todo")
+import Foundation
+import Postgres
+import RefundModel
+import StageRuntime
+
+/// A minimal stage for the runtime's own tests: it counts `probe.increment` messages per key in its schema and
+/// publishes one `probe.done` event per handled message, through the real runtime (inbox, outbox, relay).
+///
+/// Settings: the usual stage settings, plus PROBE_QUEUE (queue name, default `stage-probe`), PROBE_SCHEMA (default
+/// `probe`), PROBE_HANDLE_DELAY_MS (slow each message down, to stop it mid-burst), PROBE_EXIT_AFTER_COMMIT=1 (die
+/// with `_exit(9)` after the first commit, before the ack: the crash window the inbox exists for).
+struct ProbePayload: Codable, Sendable {
+    var key: String
+}
+
+struct ProbeHandler: StageHandler {
+    let queue: String
+    let delayMicros: UInt32
+
+    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
+        switch message.header.type {
+        case "probe.increment":
+            let envelope = try message.decode(ProbePayload.self)
+            if delayMicros > 0 { usleep(delayMicros) }
+            try tx.db.query("""
+                INSERT INTO effects (key, count) VALUES ($1, 1)
+                ON CONFLICT (key) DO UPDATE SET count = effects.count + 1
+                """, [envelope.payload.key])
+            try tx.publish("probe.\(queue).out", Envelope(type: "probe.done", correlationId: envelope.payload.key,
+                                                          payload: envelope.payload))
+        case "probe.poison":
+            throw StageError.permanent("probe refuses poison for 13800138000 / someone@example.com")
+        default:
+            throw StageError.permanent("no handler for type \(message.header.type)")
+        }
+    }
+}
+
+runStage("stage-probe", definition: { env in
+    let queue = try env.string("PROBE_QUEUE", default: "stage-probe")
+    let schema = try env.string("PROBE_SCHEMA", default: "probe")
+    let delay = try env.int("PROBE_HANDLE_DELAY_MS", default: 0, range: 0...10_000)
+    return StageDefinition(
+        name: "stage-probe", schema: schema,
+        queue: Topology.QueueSpec(name: queue, bindings: ["probe.\(queue).in"]),
+        migrations: [Migration(100, "effects", "CREATE TABLE effects (key text PRIMARY KEY, count integer NOT NULL)")],
+        handler: ProbeHandler(queue: queue, delayMicros: UInt32(delay) * 1000))
+}, hooks: { env in
+    guard env.values["PROBE_EXIT_AFTER_COMMIT"] == "1" else { return StageHooks() }
+    return StageHooks(afterCommit: { _ in _exit(9) })
+})
