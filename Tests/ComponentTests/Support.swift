@@ -1,1 +1,181 @@
+import AMQP
+import Foundation
+import Postgres
+import RefundModel
 import Testing
+
+/// The servers `scripts/test` started (RabbitMQ, PostgreSQL on their own ports) and the binaries it built.
+/// These tests never skip: run outside `scripts/test`, they fail and say so.
+enum TestStack {
+    static func setting(_ name: String) throws -> String {
+        try #require(ProcessInfo.processInfo.environment[name],
+                     "\(name) is not set: run the tests through scripts/test, which starts the servers")
+    }
+
+    static func amqpURL() throws -> AMQPURL { try AMQPURL(parsing: try setting("AMQP_ADMIN_URL")) }
+    static func databaseURL() throws -> String { try setting("DATABASE_ADMIN_URL") }
+
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static var binPath: String {
+        ProcessInfo.processInfo.environment["BIN_PATH"] ?? repoRoot.appendingPathComponent(".build/debug").path
+    }
+
+    static func unique(_ prefix: String) -> String {
+        "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs `scripts/stack rabbitmqctl …` against the test node.
+    static func rabbitmqctl(_ args: String...) throws {
+        let result = try run(repoRoot.appendingPathComponent("scripts/stack").path, ["rabbitmqctl"] + args,
+                             env: ["STACK_NAME": "test"])
+        #expect(result.status == 0, "rabbitmqctl \(args) failed: \(result.output)")
+    }
+
+    @discardableResult
+    static func run(_ path: String, _ args: [String], env: [String: String] = [:]) throws
+        -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Polls `condition` every 100 ms until it holds or `seconds` pass; returns whether it held.
+    static func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(100_000)
+        }
+        return try condition()
+    }
+
+    /// Connects, retrying while the broker restarts.
+    static func connect(timeout: Double = 60) throws -> AMQPConnection {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            do { return try AMQPConnection(url: try amqpURL()) } catch {
+                if Date() > deadline { throw error }
+                usleep(250_000)
+            }
+        }
+    }
+
+    static func declare(_ c: AMQPConnection, queue: String, bindings: [String], deliveryLimit: Int = 5) throws {
+        try c.declare(eventsExchange: Topology.eventsExchange, deadLetterExchange: Topology.deadLetterExchange,
+                      queues: [QueueDeclaration(name: queue, bindings: bindings, deliveryLimit: deliveryLimit)])
+    }
+
+    /// Publishes envelopes (or raw bodies) with confirms; every one must be confirmed.
+    static func publish(_ bodies: [(id: String, type: String, body: [UInt8])], routingKey: String) throws {
+        let c = try connect()
+        defer { c.close() }
+        try c.enableConfirms()
+        var seqs: [UInt64] = []
+        for b in bodies {
+            seqs.append(try c.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: routingKey,
+                                                      messageId: b.id, type: b.type, body: b.body)))
+        }
+        let outcomes = try c.waitForConfirms(timeoutMillis: 30_000)
+        for s in seqs { #expect(outcomes[s] == .confirmed) }
+    }
+
+    /// Reads deliveries until none arrives for `quietMillis`, acking each.
+    static func drain(_ queue: String, quietMillis: Int = 1500, max: Int = 100_000) throws -> [Delivery] {
+        let c = try connect()
+        defer { c.close() }
+        try c.consume(queue: queue, prefetch: 500)
+        var out: [Delivery] = []
+        while out.count < max, let d = try c.nextDelivery(timeoutMillis: quietMillis) {
+            out.append(d)
+            try c.ack(d)
+        }
+        return out
+    }
+
+    static func database() throws -> PostgresConnection { try PostgresConnection(url: try databaseURL()) }
+}
+
+/// The stage-probe executable (Tools/stage-probe) run as a real process on the real runtime.
+final class ProbeProcess {
+    let queue: String
+    let schema: String
+    let logPath: String
+    private let process = Process()
+
+    init(queue: String, schema: String, env extra: [String: String] = [:]) throws {
+        self.queue = queue
+        self.schema = schema
+        logPath = NSTemporaryDirectory() + "probe-\(queue)-\(UUID().uuidString.prefix(4)).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: TestStack.binPath + "/stage-probe")
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "AMQP_URL": try TestStack.setting("AMQP_ADMIN_URL"),
+            "DATABASE_URL": try TestStack.databaseURL(),
+            "PROBE_QUEUE": queue, "PROBE_SCHEMA": schema, "LOG_LEVEL": "info", "BATCH_SIZE": "50",
+        ].merging(extra) { $1 }) { $1 }
+        let log = FileHandle(forWritingAtPath: logPath)!
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the runtime's "connected and consuming" line.
+    func waitUntilConsuming(seconds: Double = 60) throws {
+        let ok = TestStack.eventually(seconds) { log.contains("connected and consuming") || !process.isRunning }
+        try #require(ok && process.isRunning, "probe did not start consuming: \(log.suffix(2000))")
+    }
+
+    func terminate() { if process.isRunning { process.terminate() } }
+    func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    /// Waits for the process to exit; returns its status, or nil if it is still running after `seconds`.
+    func waitForExit(seconds: Double = 30) -> Int32? {
+        guard TestStack.eventually(seconds, { !process.isRunning }) else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    // MARK: - What the probe did
+
+    func effects() throws -> [String: Int] {
+        let db = try TestStack.database()
+        defer { db.close() }
+        guard !(try db.query("SELECT 1 AS one FROM pg_namespace WHERE nspname = $1", [schema])).isEmpty else {
+            return [:]
+        }
+        var out: [String: Int] = [:]
+        for row in try db.query("SELECT key, count FROM \(schema).effects") {
+            out[try row.string("key")] = try row.int("count")
+        }
+        return out
+    }
+
+    static func increments(_ keys: [String]) throws -> [(id: String, type: String, body: [UInt8])] {
+        try keys.map { key in
+            let e = Envelope(type: "probe.increment", correlationId: key, payload: ["key": key])
+            return (e.id.description, e.type, [UInt8](try MessageCoding.encoder().encode(e)))
+        }
+    }
+
+    var inKey: String { "probe.\(queue).in" }
+    var outKey: String { "probe.\(queue).out" }
+}
