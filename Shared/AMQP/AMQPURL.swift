@@ -61,5 +61,5 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Without the password: safe for logs.
-    public var description: String { "amqp://\(user)@\(host):\(port)/\(vhost)" }
+    public var description: String { "amqp://\(host):\(port)/\(vhost) as \(user)" }
 }

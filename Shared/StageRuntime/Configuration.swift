@@ -68,6 +68,8 @@ public struct StageSettings: Sendable {
     /// How often due deadlines are looked for.
     public var deadlinePollMillis: Int
     public var heartbeatSeconds: Int
+    /// A file the consumer touches every few seconds while healthy (container health checks read its age).
+    public var healthFile: String?
 
     public init(_ env: Environment) throws {
         amqpURL = try env.amqpURL()
@@ -78,6 +80,7 @@ public struct StageSettings: Sendable {
         deliveryLimit = try env.int("DELIVERY_LIMIT", default: 5, range: 1...100)
         deadlinePollMillis = try env.int("DEADLINE_POLL_MS", default: 500, range: 10...60_000)
         heartbeatSeconds = try env.int("AMQP_HEARTBEAT_SECONDS", default: 30, range: 0...600)
+        healthFile = env.values["HEALTH_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

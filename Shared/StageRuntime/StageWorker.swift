@@ -42,6 +42,7 @@ final class StageWorker {
                 onConsuming()
                 announced = true
             }
+            touchHealthFile()
             do {
                 let window = try collectWindow(from: amqp)
                 if window.isEmpty { continue }
@@ -56,6 +57,15 @@ final class StageWorker {
         // Graceful stop: the window in hand was finished above; closing returns prefetched deliveries unacked.
         amqp?.close()
         db?.close()
+    }
+
+    private var lastHealthTouch = Date.distantPast
+
+    /// Liveness for container health checks: the file's age says when the consumer loop last went round.
+    private func touchHealthFile() {
+        guard let path = settings.healthFile, Date().timeIntervalSince(lastHealthTouch) > 5 else { return }
+        lastHealthTouch = Date()
+        FileManager.default.createFile(atPath: path, contents: Data("\(lastHealthTouch.timeIntervalSince1970)".utf8))
     }
 
     private func ensureDatabase() -> Bool {

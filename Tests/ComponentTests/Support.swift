@@ -179,3 +179,4 @@ final class ProbeProcess {
     var inKey: String { "probe.\(queue).in" }
     var outKey: String { "probe.\(queue).out" }
 }
+

@@ -1,0 +1,155 @@
+import AMQP
+import Foundation
+import Postgres
+import RefundModel
+import Testing
+
+extension Component {
+    /// The stage runtime, through the real stage-probe executable: inbox, outbox, relay, dead letters, shutdown.
+    @Suite("Stage runtime")
+    struct RuntimeTests {
+        /// Starts a probe on a fresh queue and schema, with a queue of our own bound to what it publishes.
+        func startProbe(env: [String: String] = [:]) throws -> (ProbeProcess, String) {
+            let queue = TestStack.unique("probe")
+            let probe = try ProbeProcess(queue: queue, schema: queue, env: env)
+            try probe.waitUntilConsuming()
+            let out = queue + "_out"
+            let c = try TestStack.connect()
+            try TestStack.declare(c, queue: out, bindings: [probe.outKey])
+            c.close()
+            return (probe, out)
+        }
+
+        @Test("the same message delivered twice has one effect and one outgoing event")
+        func duplicate() throws {
+            let (probe, out) = try startProbe()
+            let msg = try ProbeProcess.increments(["once"])[0]
+            try TestStack.publish([msg, msg], routingKey: probe.inKey)
+            #expect(TestStack.eventually(20) { (try? probe.effects()["once"]) != nil })
+            let done = try TestStack.drain(out)
+            #expect(try probe.effects()["once"] == 1)
+            #expect(done.count == 1)
+            #expect(probe.log.contains("\"window.duplicates\":\"1\""))
+            probe.terminate()
+            #expect(probe.waitForExit() == 0)
+        }
+
+        @Test("a consumer killed between commit and ack: redelivered, no second effect")
+        func crashBetweenCommitAndAck() throws {
+            let (crashing, out) = try startProbe(env: ["PROBE_EXIT_AFTER_COMMIT": "1"])
+            try TestStack.publish(try ProbeProcess.increments(["k1", "k2", "k3"]), routingKey: crashing.inKey)
+            #expect(crashing.waitForExit() == 9, "the probe should die right after its first commit")
+            let committed = try crashing.effects()
+            #expect(!committed.isEmpty && committed.values.allSatisfy { $0 == 1 })
+
+            let restarted = try ProbeProcess(queue: crashing.queue, schema: crashing.schema)
+            try restarted.waitUntilConsuming()
+            #expect(TestStack.eventually(20) { (try? restarted.effects().count) == 3 })
+            #expect(try restarted.effects() == ["k1": 1, "k2": 1, "k3": 1])
+            // The committed part came back as redeliveries and was recognised as such by the inbox.
+            #expect(restarted.log.contains("window.duplicates"))
+            let done = try TestStack.drain(out)
+            #expect(Set(done.compactMap(\.correlationId)) == ["k1", "k2", "k3"])
+            restarted.terminate()
+            #expect(restarted.waitForExit() == 0)
+        }
+
+        @Test("outbox rows committed while the broker is down are published once it is back")
+        func outboxSurvivesBrokerOutage() throws {
+            let (probe, out) = try startProbe()
+            try TestStack.rabbitmqctl("stop_app")
+            let db = try TestStack.database()
+            let ids = (0..<5).map { _ in UUID().uuidString.lowercased() }
+            try db.transaction { tx in
+                for id in ids {
+                    let body = try MessageCoding.encoder().encode(
+                        Envelope(id: MessageID(id)!, type: "probe.done", payload: ["key": id]))
+                    try tx.query("""
+                        INSERT INTO \(probe.schema).outbox (exchange, routing_key, message_id, type, body)
+                        VALUES ($1, $2, $3, $4, $5::bytea)
+                        """, [Topology.eventsExchange, probe.outKey, id, "probe.done", PostgresBytes(body)])
+                }
+                try tx.notify("outbox_\(probe.schema)")
+            }
+            usleep(1_500_000)
+            try TestStack.rabbitmqctl("start_app")
+            #expect(TestStack.eventually(60) {
+                (try? db.query("SELECT count(*) AS n FROM \(probe.schema).outbox")[0].int("n")) == 0
+            })
+            let got = try TestStack.drain(out)
+            #expect(Set(got.compactMap(\.messageId)) == Set(ids))
+            #expect(got.count == ids.count, "each row published once")
+            probe.terminate()
+            #expect(probe.waitForExit() == 0)
+        }
+
+        @Test("a consumer recovers after the broker restarts and keeps consuming")
+        func brokerRestart() throws {
+            let (probe, _) = try startProbe()
+            try TestStack.publish(try ProbeProcess.increments(["before"]), routingKey: probe.inKey)
+            #expect(TestStack.eventually(20) { (try? probe.effects()["before"]) == 1 })
+            try TestStack.rabbitmqctl("stop_app")
+            usleep(1_000_000)
+            try TestStack.rabbitmqctl("start_app")
+            try TestStack.publish(try ProbeProcess.increments(["after"]), routingKey: probe.inKey)
+            #expect(TestStack.eventually(60) { (try? probe.effects()["after"]) == 1 },
+                    "no recovery: \(probe.log.suffix(1500))")
+            probe.terminate()
+            #expect(probe.waitForExit() == 0)
+        }
+
+        @Test("an undecodable body and a refused message land in the DLQ with their reasons; the stage goes on")
+        func deadLetters() throws {
+            let (probe, _) = try startProbe()
+            let dlq = Topology.deadLetterQueue(of: probe.queue)
+            let poison = Envelope(type: "probe.poison", payload: ["phone": "13800138000"])
+            try TestStack.publish([
+                ("garbage-1", "x", Array("{not json".utf8)),
+                ("wrongshape-1", "probe.increment", Array(#"{"id": 42}"#.utf8)),
+                (poison.id.description, poison.type, [UInt8](try MessageCoding.encoder().encode(poison))),
+            ], routingKey: probe.inKey)
+            try TestStack.publish(try ProbeProcess.increments(["still-alive"]), routingKey: probe.inKey)
+            #expect(TestStack.eventually(20) { (try? probe.effects()["still-alive"]) == 1 })
+            let dead = try TestStack.drain(dlq)
+            let reasons = Dictionary(uniqueKeysWithValues: dead.map {
+                ($0.messageId ?? "", $0.headers[Topology.deadLetterReasonHeader] ?? "")
+            })
+            #expect(dead.count == 3)
+            #expect(reasons["garbage-1"]?.contains("undecodable envelope") == true)
+            #expect(reasons["wrongshape-1"]?.contains("undecodable envelope") == true)
+            let poisonReason = try #require(reasons[poison.id.description])
+            #expect(poisonReason.contains("probe refuses poison"))
+            #expect(!poisonReason.contains("13800138000") && poisonReason.contains("138****8000"))
+            #expect(!poisonReason.contains("someone@"))
+            // The dead letter's body is masked too.
+            let poisonBody = String(decoding: dead.first { $0.messageId == poison.id.description }!.body, as: UTF8.self)
+            #expect(!poisonBody.contains("13800138000"))
+            #expect(!probe.log.contains("13800138000"))
+            probe.terminate()
+            #expect(probe.waitForExit() == 0)
+        }
+
+        @Test("SIGTERM during a burst loses nothing and does nothing twice")
+        func sigtermDuringBurst() throws {
+            let (probe, out) = try startProbe(env: ["PROBE_HANDLE_DELAY_MS": "3", "BATCH_SIZE": "20"])
+            let keys = (0..<400).map { "burst-\($0)" }
+            try TestStack.publish(try ProbeProcess.increments(keys), routingKey: probe.inKey)
+            #expect(TestStack.eventually(30) { (try? probe.effects().count) ?? 0 >= 40 })
+            probe.terminate()
+            #expect(probe.waitForExit() == 0, "graceful stop exits 0")
+            let partial = try probe.effects().count
+            #expect(partial < keys.count, "the burst should have been cut mid-way")
+            #expect(probe.log.contains("\"msg\":\"stopped\""))
+
+            let restarted = try ProbeProcess(queue: probe.queue, schema: probe.schema)
+            try restarted.waitUntilConsuming()
+            #expect(TestStack.eventually(60) { (try? restarted.effects().count) == keys.count })
+            let effects = try restarted.effects()
+            #expect(effects.count == keys.count && effects.values.allSatisfy { $0 == 1 })
+            let done = try TestStack.drain(out)
+            #expect(Set(done.compactMap(\.correlationId)) == Set(keys))
+            restarted.terminate()
+            #expect(restarted.waitForExit() == 0)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import AMQP
+import Foundation
+import RefundModel
+import Testing
+
+extension Component {
+    /// The five real executables: configuration errors, and a start with their own least-privilege credentials.
+    @Suite("Service executables")
+    struct ServicesTests {
+        static let services = ServiceName.allCases.map(\.rawValue)
+
+        @Test("a missing or malformed setting exits 2 with one line naming it", arguments: services)
+        func badConfiguration(service: String) throws {
+            let bin = TestStack.binPath + "/" + service
+            let cases: [([String: String], String)] = [
+                (["AMQP_URL": "nonsense", "DATABASE_URL": "postgres://a:b@127.0.0.1:1/x"], "AMQP_URL"),
+                (["AMQP_URL": "amqp://a:b@127.0.0.1:1/x", "DATABASE_URL": ""], "DATABASE_URL"),
+                (["AMQP_URL": "amqp://a:b@127.0.0.1:1/x", "DATABASE_URL": "postgres://a:b@127.0.0.1:1/x",
+                  "BATCH_SIZE": "lots"], "BATCH_SIZE"),
+            ]
+            for (env, setting) in cases {
+                let r = try TestStack.run(bin, [], env: env)
+                #expect(r.status == 2, "\(service) with bad \(setting): \(r.output)")
+                let lines = r.output.split(separator: "\n")
+                #expect(lines.count == 1 && lines[0].contains(setting), "\(r.output)")
+                #expect(!r.output.contains("Fatal error") && !r.output.contains("Stack dump"))
+            }
+        }
+
+        @Test("each service starts with its own credentials, logs that it consumes, and stops on SIGTERM")
+        func startAndStop() throws {
+            var processes: [(String, Process, String)] = []
+            for service in Self.services {
+                let upper = service.uppercased().replacingOccurrences(of: "-", with: "_")
+                let log = NSTemporaryDirectory() + "svc-\(service)-\(UUID().uuidString.prefix(4)).log"
+                FileManager.default.createFile(atPath: log, contents: nil)
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: TestStack.binPath + "/" + service)
+                p.environment = ProcessInfo.processInfo.environment.merging([
+                    "AMQP_URL": try TestStack.setting("\(upper)_AMQP_URL"),
+                    "DATABASE_URL": try TestStack.setting("\(upper)_DATABASE_URL"),
+                ]) { $1 }
+                p.standardError = FileHandle(forWritingAtPath: log)
+                try p.run()
+                processes.append((service, p, log))
+            }
+            for (service, p, log) in processes {
+                let up = TestStack.eventually(60) {
+                    ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("connected and consuming")
+                }
+                #expect(up, "\(service) did not connect: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+                p.terminate()
+            }
+            for (service, p, log) in processes {
+                p.waitUntilExit()
+                #expect(p.terminationStatus == 0, "\(service) exit")
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                #expect(text.contains("\"msg\":\"stopped\""))
+                #expect(!text.contains("local-"), "a password reached the log of \(service)")
+            }
+        }
+
+        @Test("a service cannot touch another service's queue (per-service broker permissions)")
+        func leastPrivilege() throws {
+            let c = try AMQPConnection(url: try AMQPURL(parsing: try TestStack.setting("NOTIFICATION_AMQP_URL")))
+            #expect(throws: (any Error).self) { try c.purgeQueue("payout") }
+        }
+    }
+}
