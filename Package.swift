@@ -4,6 +4,8 @@ import PackageDescription
 // MARK: - Dependencies (offline copies; keep this list short: every package costs CI build minutes)
 
 let swiftLog = Package.Dependency.package(url: "https://github.com/apple/swift-log", from: "1.16.2")
+/// Intake's HTTP server (and, through it, swift-service-lifecycle for graceful shutdown).
+let hummingbird = Package.Dependency.package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1")
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
@@ -20,7 +22,7 @@ let package = Package(
         .executable(name: "notification", targets: ["Notification"]),
         .executable(name: "stage-probe", targets: ["StageProbe"]),
     ],
-    dependencies: [swiftLog],
+    dependencies: [swiftLog, hummingbird],
     targets: [
         // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev)
         .systemLibrary(
@@ -40,8 +42,10 @@ let package = Package(
             path: "Shared/StageRuntime", swiftSettings: swiftSettings),
 
         // MARK: Services (one executable each)
-        .executableTarget(name: "Intake", dependencies: ["StageRuntime"], path: "Services/intake",
-                          swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "Intake",
+            dependencies: ["StageRuntime", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Services/intake", swiftSettings: swiftSettings),
         .executableTarget(name: "AutoReview", dependencies: ["StageRuntime"], path: "Services/auto-review",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "SupplierVerification", dependencies: ["StageRuntime"],

@@ -96,6 +96,25 @@ public final class StageTransaction {
         self.sql = sql
     }
 
+    /// A transaction outside the consumer (an HTTP request of intake): the same outbox and timers, committed
+    /// together with `body`'s writes, and the relay woken at commit.
+    public static func run<T>(on db: PostgresConnection, schema: String,
+                              _ body: (StageTransaction) throws -> T) throws -> T {
+        let sql = RuntimeSQL(schema: schema)
+        return try db.transaction { db in
+            let tx = StageTransaction(db: db, sql: sql)
+            let value = try body(tx)
+            if tx.outboxCount > 0 { try db.notify(sql.notifyChannel) }
+            return value
+        }
+    }
+
+    /// Publishes a status event (`refund.status.<step>`) after commit.
+    public func publishStatus(_ event: RefundStatusEvent) throws {
+        try publish(event.routingKey, Envelope(type: MessageType.refundStatus, correlationId: event.refundId.description,
+                                               payload: event))
+    }
+
     /// Queues an event on the events exchange; it is published after commit by the outbox relay.
     public func publish<P: Codable & Sendable>(_ routingKey: String, _ envelope: Envelope<P>,
                                                headers: [String: String] = [:]) throws {

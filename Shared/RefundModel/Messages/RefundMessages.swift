@@ -1,0 +1,183 @@
+import Foundation
+
+/// Where the buyer wants the money: back the way it came (default, DOMAIN.md §5) or to the platform balance.
+public enum PayoutRoute: String, Codable, Sendable, CaseIterable {
+    case original
+    case balance
+}
+
+/// `refund.applied` (intake → auto-review): the application with the order facts it is judged by, since data crosses
+/// services only in messages.
+public struct RefundApplied: Codable, Sendable {
+    public var refundId: RefundID
+    public var order: OrderFacts
+    public var lineId: String
+    public var reason: RefundReason
+    public var requested: Money?
+    public var evidence: [EvidenceItem]
+    public var giftReturned: Bool
+    public var preferredRoute: PayoutRoute
+    public var appliedAt: Date
+    /// What the order can still give back: paid minus other refunds already approved or paid.
+    public var orderRefundable: Money
+
+    public init(refundId: RefundID, order: OrderFacts, lineId: String, reason: RefundReason, requested: Money?,
+                evidence: [EvidenceItem], giftReturned: Bool, preferredRoute: PayoutRoute, appliedAt: Date,
+                orderRefundable: Money) {
+        self.refundId = refundId
+        self.order = order
+        self.lineId = lineId
+        self.reason = reason
+        self.requested = requested
+        self.evidence = evidence
+        self.giftReturned = giftReturned
+        self.preferredRoute = preferredRoute
+        self.appliedAt = appliedAt
+        self.orderRefundable = orderRefundable
+    }
+}
+
+/// `refund.evidence-added`, `refund.appealed` (with the appeal's new evidence), `refund.withdrawn`.
+public struct BuyerAction: Codable, Sendable {
+    public var refundId: RefundID
+    public var buyerId: String
+    public var evidence: [EvidenceItem]
+    public var note: String?
+    public var at: Date
+
+    public init(refundId: RefundID, buyerId: String, evidence: [EvidenceItem] = [], note: String? = nil, at: Date) {
+        self.refundId = refundId
+        self.buyerId = buyerId
+        self.evidence = evidence
+        self.note = note
+        self.at = at
+    }
+}
+
+/// `refund.reviewer-decided` (intake → auto-review): a human's decision on a case in manual review or appeal.
+public struct ReviewerDecision: Codable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        case approve
+        case reject
+        case askEvidence = "ask_evidence"
+    }
+
+    public var refundId: RefundID
+    public var reviewerId: String
+    public var kind: Kind
+    /// Approve: the amount (default: what the pre-check computed); never above what the order can give back.
+    public var amount: Money?
+    /// Reject: why, shown to the buyer.
+    public var reason: String?
+    /// Ask for evidence: what to add.
+    public var missing: [String]?
+    public var at: Date
+
+    public init(refundId: RefundID, reviewerId: String, kind: Kind, amount: Money? = nil, reason: String? = nil,
+                missing: [String]? = nil, at: Date) {
+        self.refundId = refundId
+        self.reviewerId = reviewerId
+        self.kind = kind
+        self.amount = amount
+        self.reason = reason
+        self.missing = missing
+        self.at = at
+    }
+}
+
+/// `refund.approved` (auto-review → supplier-verification): everything the later stages need to act.
+public struct RefundApproved: Codable, Sendable {
+    public var refundId: RefundID
+    public var orderId: String
+    public var lineId: String
+    public var buyerId: String
+    public var supplierId: String
+    public var productKind: ProductKind
+    public var reason: RefundReason
+    public var amount: Money
+    public var paymentChannel: PaymentChannel
+    public var preferredRoute: PayoutRoute
+    public var fastRefund: Bool
+    public var advanceCompensation: Bool
+    public var rule: RuleID
+    public var evidence: [EvidenceKind]
+    public var approvedAt: Date
+
+    public init(refundId: RefundID, orderId: String, lineId: String, buyerId: String, supplierId: String,
+                productKind: ProductKind, reason: RefundReason, amount: Money, paymentChannel: PaymentChannel,
+                preferredRoute: PayoutRoute, fastRefund: Bool, advanceCompensation: Bool, rule: RuleID,
+                evidence: [EvidenceKind], approvedAt: Date) {
+        self.refundId = refundId
+        self.orderId = orderId
+        self.lineId = lineId
+        self.buyerId = buyerId
+        self.supplierId = supplierId
+        self.productKind = productKind
+        self.reason = reason
+        self.amount = amount
+        self.paymentChannel = paymentChannel
+        self.preferredRoute = preferredRoute
+        self.fastRefund = fastRefund
+        self.advanceCompensation = advanceCompensation
+        self.rule = rule
+        self.evidence = evidence
+        self.approvedAt = approvedAt
+    }
+}
+
+/// `refund.status.<step>`: one visible step of a refund, from whichever stage took it. Intake projects these into
+/// the buyer's timeline; notification tells the buyer.
+public struct RefundStatusEvent: Codable, Sendable {
+    public var refundId: RefundID
+    public var orderId: String
+    public var buyerId: String
+    public var step: RefundState
+    public var at: Date
+    /// `system`, `reviewer:<id>`, `supplier:<id>`, `channel:<name>`, `buyer`.
+    public var actor: String
+    public var rule: RuleID?
+    /// The reason of a rejection, a delay, a decision: in words for the buyer.
+    public var explanation: String?
+    public var amount: Money?
+    public var missingEvidence: [String]?
+    /// When the next step is expected.
+    public var expectedNextBy: Date?
+    public var advanceCompensation: Bool?
+    /// The pre-check's findings, for the reviewer queue.
+    public var findings: PreCheckDecision?
+    /// Appeals: the reviewer who rejected, who may not decide the appeal.
+    public var excludedReviewer: String?
+
+    public init(refundId: RefundID, orderId: String, buyerId: String, step: RefundState, at: Date, actor: String,
+                rule: RuleID? = nil, explanation: String? = nil, amount: Money? = nil, missingEvidence: [String]? = nil,
+                expectedNextBy: Date? = nil, advanceCompensation: Bool? = nil, findings: PreCheckDecision? = nil,
+                excludedReviewer: String? = nil) {
+        self.refundId = refundId
+        self.orderId = orderId
+        self.buyerId = buyerId
+        self.step = step
+        self.at = at
+        self.actor = actor
+        self.rule = rule
+        self.explanation = explanation
+        self.amount = amount
+        self.missingEvidence = missingEvidence
+        self.expectedNextBy = expectedNextBy
+        self.advanceCompensation = advanceCompensation
+        self.findings = findings
+        self.excludedReviewer = excludedReviewer
+    }
+
+    public var routingKey: String { Topology.Key.status(step.rawValue) }
+}
+
+/// Envelope `type` strings: the routing key is the type, so one constant serves both.
+public enum MessageType {
+    public static let refundApplied = Topology.Key.refundApplied
+    public static let evidenceAdded = Topology.Key.evidenceAdded
+    public static let refundAppealed = Topology.Key.refundAppealed
+    public static let refundWithdrawn = Topology.Key.refundWithdrawn
+    public static let reviewerDecided = Topology.Key.reviewerDecided
+    public static let refundApproved = Topology.Key.refundApproved
+    public static let refundStatus = "refund.status"
+}
