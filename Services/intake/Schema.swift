@@ -1,6 +1,62 @@
 import Postgres
 
-/// This service's own tables, after the runtime's inbox, outbox and deadlines. Numbered from 100.
+/// Intake's own tables, after the runtime's inbox, outbox and deadlines. Numbered from 100.
 enum Schema {
-    static let migrations: [Migration] = []
+    static let migrations: [Migration] = [
+        Migration(100, "orders, refunds, timeline, idempotency", """
+            -- Order facts as the marketplace reported them (order.* events), one JSON document per order.
+            CREATE TABLE orders (
+                order_id text PRIMARY KEY,
+                buyer_id text NOT NULL,
+                facts jsonb NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now());
+            -- Refunds as the buyer sees them: the state projected from refund.status.* events.
+            CREATE TABLE refunds (
+                refund_id uuid PRIMARY KEY,
+                buyer_id text NOT NULL,
+                order_id text NOT NULL,
+                line_id text NOT NULL,
+                state text NOT NULL,
+                reason text NOT NULL,
+                currency text NOT NULL,
+                requested_fen bigint,
+                amount_fen bigint,
+                evidence jsonb NOT NULL DEFAULT '[]',
+                preferred_route text NOT NULL,
+                appealed boolean NOT NULL DEFAULT false,
+                excluded_reviewer text,
+                findings jsonb,
+                expected_next_by timestamptz,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now());
+            CREATE INDEX refunds_order ON refunds (order_id);
+            CREATE INDEX refunds_buyer ON refunds (buyer_id, created_at);
+            -- One refund per order line is open at a time (DOMAIN.md §1).
+            CREATE UNIQUE INDEX refunds_one_open_per_line ON refunds (order_id, line_id)
+                WHERE state NOT IN ('credited', 'withdrawn', 'rejected_final');
+            -- Every step of every refund, append-only, with its actor (DOMAIN.md §7).
+            CREATE TABLE timeline (
+                id bigserial PRIMARY KEY,
+                refund_id uuid NOT NULL,
+                step text NOT NULL,
+                at timestamptz NOT NULL,
+                actor text NOT NULL,
+                rule text,
+                explanation text,
+                amount_fen bigint,
+                missing_evidence jsonb,
+                expected_next_by timestamptz,
+                message_id text UNIQUE);
+            CREATE INDEX timeline_refund ON timeline (refund_id, id);
+            -- The first answer to each (caller, Idempotency-Key), replayed for the same request body.
+            CREATE TABLE idempotency (
+                caller text NOT NULL,
+                key text NOT NULL,
+                request_body text NOT NULL,
+                status integer NOT NULL,
+                body text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (caller, key));
+            """),
+    ]
 }

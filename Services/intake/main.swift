@@ -1,3 +1,3 @@
-import StageRuntime
+import Foundation
 
-runStage("intake", definition: Intake.definition)
+exit(await Intake.run())

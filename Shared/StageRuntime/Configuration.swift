@@ -5,6 +5,10 @@ import Foundation
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let setting: String
     public let problem: String
+    public init(setting: String, problem: String) {
+        self.setting = setting
+        self.problem = problem
+    }
     public var description: String { "\(setting): \(problem)" }
 }
 

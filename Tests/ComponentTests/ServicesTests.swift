@@ -39,6 +39,7 @@ extension Component {
                 p.environment = ProcessInfo.processInfo.environment.merging([
                     "AMQP_URL": try TestStack.setting("\(upper)_AMQP_URL"),
                     "DATABASE_URL": try TestStack.setting("\(upper)_DATABASE_URL"),
+                    "HTTP_PORT": String(Int.random(in: 30_000...39_999)),
                 ]) { $1 }
                 p.standardError = FileHandle(forWritingAtPath: log)
                 try p.run()

@@ -1,0 +1,245 @@
+import Foundation
+import Postgres
+import RefundModel
+import StageRuntime
+
+/// What the HTTP routes do, without HTTP: each command is one transaction on intake's schema whose messages go out
+/// through the outbox, so a request either takes full effect (row + timeline + message) or none.
+struct IntakeAPI: Sendable {
+    let pool: DatabasePool
+    let schema: String
+
+    // MARK: Buyer
+
+    func apply(caller: Caller, idempotencyKey: String, body: [UInt8]) async throws -> (Int, [UInt8]) {
+        guard case .buyer(let buyerId) = caller else {
+            throw APIError(.forbidden, "forbidden", "only buyers apply for refunds")
+        }
+        let input = try JSONInput(body, allowed: ["orderId", "lineId", "reason", "requestedAmount", "evidence",
+                                                  "preferredRoute", "giftReturned"], maxDepth: 8)
+        let orderId = try input.string("orderId", maxLength: 64)!
+        let lineId = try input.string("lineId", maxLength: 64)!
+        let reason = try input.enumValue("reason", RefundReason.self, code: "unknown_reason")!
+        let requested = try input.money("requestedAmount")
+        let evidence = try input.evidence("evidence")
+        let route = try input.enumValue("preferredRoute", PayoutRoute.self, code: "unknown_route", required: false)
+            ?? .original
+        let giftReturned = try input.bool("giftReturned") ?? false
+        // The whole body is kept with the key: "same request" means the same bytes, no hash collisions to reason about.
+        let hash = String(decoding: body, as: UTF8.self)
+        let schema = schema
+        return try await pool.withConnection { db in
+            try StageTransaction.run(on: db, schema: schema) { tx -> (Int, [UInt8]) in
+                let repo = RefundRepository(db: tx.db)
+                if let first = try repo.idempotent(caller: caller.key, key: idempotencyKey) {
+                    guard first.hash == hash else {
+                        throw APIError.conflict("idempotency_key_reused",
+                                                "this Idempotency-Key was used for a different request")
+                    }
+                    return (first.status, Array(first.body.utf8))
+                }
+                // Another buyer's order is answered exactly like a missing one: its existence is not revealed.
+                guard let order = try repo.order(orderId), order.buyerId == buyerId else {
+                    throw APIError.notFound("order_not_found", "no such order")
+                }
+                guard let line = order.line(lineId) else { throw APIError.notFound("line_not_found", "no such line") }
+                if let requested, requested.currency != line.paid.currency {
+                    throw APIError.unprocessable("currency_mismatch", "the order was paid in \(line.paid.currency)")
+                }
+                let paidTotal = try order.lines.reduce(Money.zero(line.paid.currency)) { try $0.adding($1.paid) }
+                let committed = try Money(minorUnits: try repo.committedFen(orderId: orderId),
+                                          currency: line.paid.currency)
+                let orderRefundable = try paidTotal.subtractingClamped(committed)
+                let lineRefundable = try line.paid.minimum(orderRefundable)
+                if let requested, lineRefundable < requested {
+                    throw APIError.unprocessable("amount_exceeds_refundable",
+                                                 "at most \(lineRefundable.minorUnits) fen can be refunded on this line")
+                }
+                if lineRefundable.isZero {
+                    throw APIError.unprocessable("amount_exceeds_refundable", "nothing is left to refund on this order")
+                }
+                if try repo.hasOpenRefund(orderId: orderId, lineId: lineId) {
+                    throw APIError.conflict("refund_already_open", "this order line already has an open refund")
+                }
+                let now = Date()
+                let id = RefundID()
+                let record = RefundRecord(
+                    refundId: id, buyerId: buyerId, orderId: orderId, lineId: lineId, state: .submitted,
+                    reason: reason.rawValue, currency: line.paid.currency.code, requestedFen: requested?.minorUnits,
+                    amountFen: nil, evidence: try repo.json(evidence), preferredRoute: route.rawValue,
+                    appealed: false, excludedReviewer: nil, findings: nil, expectedNextBy: nil, createdAt: now)
+                try repo.insert(record)
+                try repo.appendStep(id, step: RefundState.submitted.rawValue, at: now, actor: "buyer",
+                                    explanation: "application received")
+                let applied = RefundApplied(
+                    refundId: id, order: order, lineId: lineId, reason: reason, requested: requested,
+                    evidence: evidence, giftReturned: giftReturned, preferredRoute: route, appliedAt: now,
+                    orderRefundable: orderRefundable)
+                try tx.publish(Topology.Key.refundApplied,
+                               Envelope(type: MessageType.refundApplied, correlationId: id.description, payload: applied))
+                let view = RefundView(record, steps: try repo.timeline(id))
+                let body = try Self.encode(view)
+                try repo.remember(caller: caller.key, key: idempotencyKey, hash: hash, status: 201,
+                                  body: String(decoding: body, as: UTF8.self))
+                return (201, body)
+            }
+        }
+    }
+
+    func refund(caller: Caller, id: String) async throws -> [UInt8] {
+        guard let refundId = RefundID(id) else { throw APIError.notFound("refund_not_found", "no such refund") }
+        return try await pool.withConnection { db in
+            let repo = RefundRepository(db: db)
+            guard let r = try repo.refund(refundId), Self.canSee(caller, r) else {
+                throw APIError.notFound("refund_not_found", "no such refund")
+            }
+            return try Self.encode(RefundView(r, steps: try repo.timeline(refundId)))
+        }
+    }
+
+    func refunds(caller: Caller, orderId: String) async throws -> [UInt8] {
+        try await pool.withConnection { db in
+            let repo = RefundRepository(db: db)
+            let views = try repo.refunds(orderId: orderId).filter { Self.canSee(caller, $0) }.map {
+                RefundView($0, steps: try repo.timeline($0.refundId))
+            }
+            return try Self.encode(["refunds": views])
+        }
+    }
+
+    /// Evidence, appeal, withdrawal: a buyer action on their own refund, allowed only in the states listed.
+    func buyerAction(caller: Caller, id: String, kind: String, body: [UInt8]) async throws -> [UInt8] {
+        guard case .buyer(let buyerId) = caller else {
+            throw APIError(.forbidden, "forbidden", "only the buyer acts on a refund")
+        }
+        guard let refundId = RefundID(id) else { throw APIError.notFound("refund_not_found", "no such refund") }
+        let input = body.isEmpty && kind == "withdraw"
+            ? nil : try JSONInput(body, allowed: ["evidence", "note"], maxDepth: 8)
+        let evidence = try input?.evidence("evidence") ?? []
+        let note = try input?.string("note", required: false, maxLength: 2000)
+        let schema = schema
+        return try await pool.withConnection { db in
+            try StageTransaction.run(on: db, schema: schema) { tx in
+                let repo = RefundRepository(db: tx.db)
+                guard let r = try repo.refund(refundId, forUpdate: true), r.buyerId == buyerId else {
+                    throw APIError.notFound("refund_not_found", "no such refund")
+                }
+                let now = Date()
+                let action = BuyerAction(refundId: refundId, buyerId: buyerId, evidence: evidence, note: note, at: now)
+                let type: String
+                switch kind {
+                case "evidence":
+                    guard [.submitted, .needsEvidence, .manualReview].contains(r.state) else {
+                        throw APIError.conflict("invalid_state", "evidence can be added only while the refund waits")
+                    }
+                    guard !evidence.isEmpty else { throw APIError.badRequest("missing_field", "evidence is required") }
+                    try repo.addEvidence(refundId, evidence)
+                    type = MessageType.evidenceAdded
+                case "appeal":
+                    guard r.state == .rejected, !r.appealed else {
+                        throw APIError.conflict("appeal_not_allowed", "only a rejected refund can be appealed, once")
+                    }
+                    try repo.addEvidence(refundId, evidence)
+                    try repo.markAppealed(refundId)
+                    type = MessageType.refundAppealed
+                default:
+                    guard r.state.canMove(to: .withdrawn) else {
+                        throw APIError.conflict("invalid_state", "a refund can be withdrawn only before money moves")
+                    }
+                    type = MessageType.refundWithdrawn
+                }
+                try repo.appendStep(refundId, step: type.replacingOccurrences(of: "refund.", with: ""), at: now,
+                                    actor: "buyer", explanation: note)
+                try tx.publish(type, Envelope(type: type, correlationId: refundId.description, payload: action))
+                guard let updated = try repo.refund(refundId) else { throw APIError.notFound("refund_not_found", "") }
+                return try Self.encode(RefundView(updated, steps: try repo.timeline(refundId)))
+            }
+        }
+    }
+
+    // MARK: Reviewer
+
+    func reviewQueue(caller: Caller) async throws -> [UInt8] {
+        guard case .reviewer = caller else { throw APIError(.forbidden, "forbidden", "reviewers only") }
+        return try await pool.withConnection { db in
+            let repo = RefundRepository(db: db)
+            let now = Date()
+            let items = try repo.reviewQueue(now: now).map { r in
+                ReviewItem(
+                    refund: RefundView(r, steps: try repo.timeline(r.refundId)), buyerId: r.buyerId,
+                    overdue: (r.expectedNextBy.map { $0 < now }) ?? false,
+                    findings: r.findings.flatMap {
+                        try? RefundRepository.decoder.decode(PreCheckDecision.self, from: Data($0.utf8))
+                    },
+                    excludedReviewer: r.state == .appealed ? r.excludedReviewer : nil,
+                    buyerHistory: try repo.history(buyerId: r.buyerId))
+            }
+            return try Self.encode(["items": items])
+        }
+    }
+
+    func decide(caller: Caller, id: String, body: [UInt8]) async throws -> [UInt8] {
+        guard case .reviewer(let reviewerId) = caller else {
+            throw APIError(.forbidden, "forbidden", "reviewers only")
+        }
+        guard let refundId = RefundID(id) else { throw APIError.notFound("refund_not_found", "no such refund") }
+        let input = try JSONInput(body, allowed: ["decision", "approvedAmount", "reason", "missing"], maxDepth: 6,
+                                  forbidden: [])
+        let kind = try input.enumValue("decision", ReviewerDecision.Kind.self, code: "unknown_decision")!
+        let amount = try input.money("approvedAmount")
+        let reason = try input.string("reason", required: kind == .reject, maxLength: 2000)
+        var missing: [String]?
+        if kind == .askEvidence {
+            guard case .array(let items)? = input.fields["missing"], !items.isEmpty else {
+                throw APIError.badRequest("missing_field", "missing: the evidence kinds to ask for")
+            }
+            missing = try items.map {
+                guard case .string(let s) = $0, EvidenceKind(rawValue: s) != nil else {
+                    throw APIError.badRequest("unknown_evidence_kind", "missing lists evidence kinds")
+                }
+                return s
+            }
+        }
+        let schema = schema, asked = missing
+        return try await pool.withConnection { db in
+            try StageTransaction.run(on: db, schema: schema) { tx in
+                let repo = RefundRepository(db: tx.db)
+                guard let r = try repo.refund(refundId, forUpdate: true) else {
+                    throw APIError.notFound("refund_not_found", "no such refund")
+                }
+                guard r.state == .manualReview || r.state == .appealed else {
+                    throw APIError.conflict("invalid_state", "the refund is not waiting for a reviewer")
+                }
+                if r.state == .appealed, r.excludedReviewer == reviewerId {
+                    throw APIError.conflict("same_reviewer", "an appeal is decided by a different reviewer")
+                }
+                if let amount {
+                    let refundable = try repo.order(r.orderId)?.line(r.lineId)?.paid
+                    guard amount.currency.code == r.currency, let refundable, amount <= refundable else {
+                        throw APIError.unprocessable("amount_exceeds_refundable", "more than the line's paid amount")
+                    }
+                }
+                let d = ReviewerDecision(refundId: refundId, reviewerId: reviewerId, kind: kind, amount: amount,
+                                         reason: reason, missing: asked, at: Date())
+                try repo.appendStep(refundId, step: "reviewer_decided", at: d.at, actor: "reviewer:\(reviewerId)",
+                                    explanation: kind.rawValue)
+                try tx.publish(Topology.Key.reviewerDecided, Envelope(type: MessageType.reviewerDecided,
+                                                                       correlationId: refundId.description, payload: d))
+                return try Self.encode(["accepted": true])
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    static func canSee(_ caller: Caller, _ r: RefundRecord) -> Bool {
+        switch caller {
+        case .buyer(let id): return r.buyerId == id
+        case .reviewer: return true
+        }
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        [UInt8](try MessageCoding.encoder().encode(value))
+    }
+}

@@ -1,0 +1,120 @@
+/// The API's contract (OpenAPI 3.1), served at `/openapi.json`; a component test checks real responses against it.
+enum OpenAPIDocument {
+    static let bytes: [UInt8] = Array(text.utf8)
+
+    static let text = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {"title": "Refund platform: intake", "version": "1.0.0",
+               "description": "Buyers apply for refunds and follow them; reviewers decide the hard cases. Amounts are integer minor units (fen) with a currency. Every error is {error: {code, message}}."},
+      "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+          "Money": {"type": "object", "required": ["minorUnits", "currency"], "additionalProperties": false,
+                    "properties": {"minorUnits": {"type": "integer", "minimum": 0}, "currency": {"type": "string"}}},
+          "Evidence": {"type": "object", "required": ["kind"], "additionalProperties": false,
+                       "properties": {"kind": {"type": "string", "enum": ["order_number", "activation_failure_log", "unused_proof", "login_screenshot", "usage_record", "package_photo", "tracking_number", "order_page", "delivery_status", "payment_statement", "product_page", "difference_proof", "other"]},
+                                      "reference": {"type": "string"}, "text": {"type": "string"}}},
+          "Apply": {"type": "object", "required": ["orderId", "lineId", "reason"], "additionalProperties": false,
+                    "properties": {"orderId": {"type": "string"}, "lineId": {"type": "string"},
+                                   "reason": {"type": "string", "enum": ["not_delivered", "invalid_code", "not_as_described", "platform_fault", "no_reason", "partly_used", "service_incomplete", "wrong_account", "account_banned"]},
+                                   "requestedAmount": {"$ref": "#/components/schemas/Money"},
+                                   "evidence": {"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Evidence"}},
+                                   "preferredRoute": {"type": "string", "enum": ["original", "balance"]},
+                                   "giftReturned": {"type": "boolean"}}},
+          "BuyerAction": {"type": "object", "additionalProperties": false,
+                          "properties": {"evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}}, "note": {"type": "string"}}},
+          "Decision": {"type": "object", "required": ["decision"], "additionalProperties": false,
+                       "properties": {"decision": {"type": "string", "enum": ["approve", "reject", "ask_evidence"]},
+                                      "approvedAmount": {"$ref": "#/components/schemas/Money"},
+                                      "reason": {"type": "string"}, "missing": {"type": "array", "items": {"type": "string"}}}},
+          "Step": {"type": "object", "required": ["step", "at", "actor"],
+                   "properties": {"step": {"type": "string"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
+                                  "rule": {"type": "string"}, "explanation": {"type": "string"}, "amount": {"$ref": "#/components/schemas/Money"},
+                                  "missingEvidence": {"type": "array", "items": {"type": "string"}},
+                                  "expectedNextBy": {"type": "string", "format": "date-time"}}},
+          "Refund": {"type": "object", "required": ["id", "orderId", "lineId", "state", "reason", "preferredRoute", "appealed", "createdAt", "timeline"],
+                     "properties": {"id": {"type": "string"}, "orderId": {"type": "string"}, "lineId": {"type": "string"},
+                                    "state": {"type": "string", "enum": ["submitted", "needs_evidence", "manual_review", "rejected", "appealed", "rejected_final", "approved", "supplier_verification", "disputed", "processing", "payout_failed", "credited", "withdrawn"]},
+                                    "reason": {"type": "string"}, "requestedAmount": {"$ref": "#/components/schemas/Money"},
+                                    "amount": {"$ref": "#/components/schemas/Money"}, "preferredRoute": {"type": "string"},
+                                    "appealed": {"type": "boolean"}, "createdAt": {"type": "string", "format": "date-time"},
+                                    "expectedNextBy": {"type": "string", "format": "date-time"},
+                                    "missingEvidence": {"type": "array", "items": {"type": "string"}},
+                                    "rejectionReason": {"type": "string"},
+                                    "timeline": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}},
+          "RefundList": {"type": "object", "required": ["refunds"], "properties": {"refunds": {"type": "array", "items": {"$ref": "#/components/schemas/Refund"}}}},
+          "ReviewQueue": {"type": "object", "required": ["items"],
+                          "properties": {"items": {"type": "array", "items": {"type": "object", "required": ["refund", "buyerId", "overdue", "buyerHistory"],
+                                         "properties": {"refund": {"$ref": "#/components/schemas/Refund"}, "buyerId": {"type": "string"}, "overdue": {"type": "boolean"},
+                                                        "findings": {"type": "object"}, "excludedReviewer": {"type": "string"},
+                                                        "buyerHistory": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}},
+          "Accepted": {"type": "object", "required": ["accepted"], "properties": {"accepted": {"type": "boolean"}}},
+          "Error": {"type": "object", "required": ["error"],
+                    "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                             "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
+        },
+        "responses": {
+          "Error": {"description": "refused: see error.code", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        }
+      },
+      "security": [{"bearer": []}],
+      "paths": {
+        "/v1/refunds": {
+          "post": {"summary": "Apply for a refund", "operationId": "apply",
+                   "parameters": [{"name": "Idempotency-Key", "in": "header", "required": true, "schema": {"type": "string"}}],
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Apply"}}}},
+                   "responses": {"201": {"description": "applied", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
+                                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                                 "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                                 "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                                 "422": {"$ref": "#/components/responses/Error"}}},
+          "get": {"summary": "Refunds of an order", "operationId": "listByOrder",
+                  "parameters": [{"name": "order", "in": "query", "required": true, "schema": {"type": "string"}}],
+                  "responses": {"200": {"description": "the caller's refunds of the order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefundList"}}}},
+                                "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/refunds/{id}": {
+          "get": {"summary": "A refund with its timeline", "operationId": "getRefund",
+                  "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                  "responses": {"200": {"description": "the refund", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
+                                "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/refunds/{id}/evidence": {
+          "post": {"summary": "Supplement evidence", "operationId": "addEvidence",
+                   "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BuyerAction"}}}},
+                   "responses": {"200": {"description": "accepted", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
+                                 "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/refunds/{id}/appeal": {
+          "post": {"summary": "Appeal a rejection, once", "operationId": "appeal",
+                   "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BuyerAction"}}}},
+                   "responses": {"200": {"description": "appealed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
+                                 "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/refunds/{id}/withdraw": {
+          "post": {"summary": "Withdraw before money moves", "operationId": "withdraw",
+                   "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                   "responses": {"200": {"description": "withdrawal sent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
+                                 "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/review/queue": {
+          "get": {"summary": "Manual review queue, overdue then oldest first", "operationId": "reviewQueue",
+                  "responses": {"200": {"description": "the queue", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReviewQueue"}}}},
+                                "403": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/review/{id}/decision": {
+          "post": {"summary": "Decide a case: approve (full or partial), reject with reason, ask for evidence", "operationId": "decide",
+                   "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}}},
+                   "responses": {"202": {"description": "decision sent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
+                                 "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                                 "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
+                                 "422": {"$ref": "#/components/responses/Error"}}}
+        }
+      }
+    }
+    """#
+}

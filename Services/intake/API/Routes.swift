@@ -1,0 +1,91 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The HTTP surface (documented in `openapi.json`, served at `/openapi.json`). Every handler goes through
+/// `respond`, which turns errors into the JSON error shape and never lets a request's failure leak details.
+struct Routes: Sendable {
+    let api: IntakeAPI
+    let tokens: TokenTable
+    let bodyLimit: Int
+    let logger = Logger(label: "intake")
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+
+    func build() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/health") { _, _ in Response(status: .ok) }
+        router.get("/openapi.json") { _, _ in
+            Self.json(.ok, OpenAPIDocument.bytes)
+        }
+        router.post("/v1/refunds") { request, _ in
+            await respond(request) { caller, body in
+                guard let key = request.headers[Self.idempotencyKey], !key.isEmpty, key.count <= 200 else {
+                    throw APIError.badRequest("idempotency_key_required", "send an Idempotency-Key header")
+                }
+                let (status, out) = try await api.apply(caller: caller, idempotencyKey: key, body: body)
+                return (HTTPResponse.Status(code: status), out)
+            }
+        }
+        router.get("/v1/refunds") { request, _ in
+            await respond(request) { caller, _ in
+                guard let order = request.uri.queryParameters.get("order"), !order.isEmpty else {
+                    throw APIError.badRequest("missing_field", "query parameter order is required")
+                }
+                return (.ok, try await api.refunds(caller: caller, orderId: order))
+            }
+        }
+        router.get("/v1/refunds/:id") { request, context in
+            await respond(request) { caller, _ in
+                (.ok, try await api.refund(caller: caller, id: context.parameters.get("id") ?? ""))
+            }
+        }
+        for action in ["evidence", "appeal", "withdraw"] {
+            router.post("/v1/refunds/:id/\(action)") { request, context in
+                await respond(request) { caller, body in
+                    (.ok, try await api.buyerAction(caller: caller, id: context.parameters.get("id") ?? "",
+                                                   kind: action, body: body))
+                }
+            }
+        }
+        router.get("/v1/review/queue") { request, _ in
+            await respond(request) { caller, _ in (.ok, try await api.reviewQueue(caller: caller)) }
+        }
+        router.post("/v1/review/:id/decision") { request, context in
+            await respond(request) { caller, body in
+                (.accepted, try await api.decide(caller: caller, id: context.parameters.get("id") ?? "", body: body))
+            }
+        }
+        return router
+    }
+
+    /// Authenticates, reads the body up to the limit, runs `body`, and maps every failure to a JSON error.
+    private func respond(_ request: Request,
+                         _ handler: (Caller, [UInt8]) async throws -> (HTTPResponse.Status, [UInt8])) async -> Response {
+        var request = request
+        do {
+            let caller = try tokens.caller(request.headers)
+            let buffer: ByteBuffer
+            do { buffer = try await request.collectBody(upTo: bodyLimit) } catch {
+                throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(bodyLimit) bytes")
+            }
+            let (status, out) = try await handler(caller, Array(buffer.readableBytesView))
+            return Self.json(status, out)
+        } catch let e as APIError {
+            if e.status.code >= 400 && e.status.code < 500 {
+                logger.info("request refused", metadata: ["http.path": "\(request.uri.path)", "error.code": "\(e.code)"])
+            }
+            return Self.json(e.status, (try? IntakeAPI.encode(e.body)) ?? [])
+        } catch {
+            logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
+            let e = APIError(.serviceUnavailable, "unavailable", "try again shortly")
+            return Self.json(e.status, (try? IntakeAPI.encode(e.body)) ?? [])
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

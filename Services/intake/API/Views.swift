@@ -1,0 +1,68 @@
+import Foundation
+import RefundModel
+
+/// A refund as the API shows it: where it stands, every step with its time, actor and reason, and what comes next.
+struct RefundView: Encodable, Sendable {
+    struct Step: Encodable, Sendable {
+        var step: String
+        var at: Date
+        var actor: String
+        var rule: String?
+        var explanation: String?
+        var amount: Money?
+        var missingEvidence: [String]?
+        var expectedNextBy: Date?
+    }
+
+    var id: String
+    var orderId: String
+    var lineId: String
+    var state: String
+    var reason: String
+    var requestedAmount: Money?
+    var amount: Money?
+    var preferredRoute: String
+    var appealed: Bool
+    var createdAt: Date
+    var expectedNextBy: Date?
+    /// From the latest step that asked for evidence, while the refund waits for it.
+    var missingEvidence: [String]?
+    /// Why it was rejected, while it stands rejected.
+    var rejectionReason: String?
+    var timeline: [Step]
+
+    init(_ r: RefundRecord, steps: [TimelineStep]) {
+        let currency = Currency(r.currency) ?? .cny
+        func money(_ fen: Int64?) -> Money? { fen.flatMap { try? Money(minorUnits: $0, currency: currency) } }
+        id = r.refundId.description
+        orderId = r.orderId
+        lineId = r.lineId
+        state = r.state.rawValue
+        reason = r.reason
+        requestedAmount = money(r.requestedFen)
+        amount = money(r.amountFen)
+        preferredRoute = r.preferredRoute
+        appealed = r.appealed
+        createdAt = r.createdAt
+        expectedNextBy = r.expectedNextBy
+        timeline = steps.map {
+            Step(step: $0.step, at: $0.at, actor: $0.actor, rule: $0.rule, explanation: $0.explanation,
+                 amount: money($0.amountFen),
+                 missingEvidence: $0.missingEvidence.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) },
+                 expectedNextBy: $0.expectedNextBy)
+        }
+        let last = timeline.last { $0.step == r.state.rawValue }
+        if r.state == .needsEvidence { missingEvidence = last?.missingEvidence ?? [] }
+        if r.state == .rejected || r.state == .rejectedFinal { rejectionReason = last?.explanation }
+    }
+}
+
+/// One case of the reviewer queue: the refund, the pre-check's findings, the buyer's refund history.
+struct ReviewItem: Encodable, Sendable {
+    var refund: RefundView
+    var buyerId: String
+    var overdue: Bool
+    var findings: PreCheckDecision?
+    var excludedReviewer: String?
+    var buyerHistory: [String: Int]
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import RefundModel
+import StageRuntime
+
+/// Intake's consumer: keeps order facts from the marketplace's `order.*` events and projects every
+/// `refund.status.*` event into the refund's state and timeline.
+struct IntakeHandler: StageHandler {
+    let logger = Logger(label: "intake")
+
+    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
+        let repo = RefundRepository(db: tx.db)
+        if message.header.type == MessageType.refundStatus {
+            let e = try message.decode(RefundStatusEvent.self).payload
+            if try !repo.apply(e, messageId: message.header.id.description) {
+                var log = logger
+                log[metadataKey: "refund.id"] = "\(e.refundId)"
+                log.info("status recorded without a state change", metadata: ["step": "\(e.step.rawValue)"])
+            }
+            return
+        }
+        guard message.header.type.hasPrefix(Topology.Key.orderPrefix) else {
+            throw StageError.permanent("no handler for type \(message.header.type)")
+        }
+        let event = try message.decode(OrderEvent.self).payload
+        if message.header.type == Topology.Key.orderPlaced {
+            guard let facts = event.order, facts.orderId == event.orderId, !facts.lines.isEmpty else {
+                throw StageError.permanent("order.placed without the order and its lines")
+            }
+            try repo.saveOrder(facts)
+            return
+        }
+        guard var facts = try repo.order(event.orderId, forUpdate: true) else {
+            throw StageError.permanent("\(message.header.type) for an unknown order")
+        }
+        event.apply(to: &facts)
+        try repo.saveOrder(facts)
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Postgres
+import RefundModel
+
+/// A refund as intake keeps it for the buyer.
+struct RefundRecord: Sendable {
+    var refundId: RefundID
+    var buyerId: String
+    var orderId: String
+    var lineId: String
+    var state: RefundState
+    var reason: String
+    var currency: String
+    var requestedFen: Int64?
+    var amountFen: Int64?
+    var evidence: String
+    var preferredRoute: String
+    var appealed: Bool
+    var excludedReviewer: String?
+    var findings: String?
+    var expectedNextBy: Date?
+    var createdAt: Date
+}
+
+struct TimelineStep: Sendable {
+    var step: String
+    var at: Date
+    var actor: String
+    var rule: String?
+    var explanation: String?
+    var amountFen: Int64?
+    var missingEvidence: String?
+    var expectedNextBy: Date?
+}
+
+/// Every SQL statement of intake.
+struct RefundRepository {
+    let db: PostgresConnection
+    static let encoder = MessageCoding.encoder()
+    static let decoder = MessageCoding.decoder()
+
+    /// States whose amount is promised or paid: they count against what the order can still give back.
+    static let committedStates = ["approved", "supplier_verification", "disputed", "processing", "payout_failed",
+                                  "credited"]
+
+    // MARK: Orders
+
+    func saveOrder(_ facts: OrderFacts) throws {
+        try db.query("""
+            INSERT INTO orders (order_id, buyer_id, facts) VALUES ($1, $2, $3::jsonb)
+            ON CONFLICT (order_id) DO UPDATE SET facts = EXCLUDED.facts, updated_at = now()
+            """, [facts.orderId, facts.buyerId, try json(facts)])
+    }
+
+    func order(_ id: String, forUpdate: Bool = false) throws -> OrderFacts? {
+        guard let row = try db.query("SELECT facts::text AS facts FROM orders WHERE order_id = $1"
+            + (forUpdate ? " FOR UPDATE" : ""), [id]).first else { return nil }
+        return try Self.decoder.decode(OrderFacts.self, from: Data(try row.string("facts").utf8))
+    }
+
+    // MARK: Refunds
+
+    func insert(_ r: RefundRecord) throws {
+        try db.query("""
+            INSERT INTO refunds (refund_id, buyer_id, order_id, line_id, state, reason, currency, requested_fen,
+                                 evidence, preferred_route, created_at)
+            VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8::bigint, $9::jsonb, $10, $11::timestamptz)
+            """, [r.refundId.rawValue, r.buyerId, r.orderId, r.lineId, r.state.rawValue, r.reason, r.currency,
+                  r.requestedFen, r.evidence, r.preferredRoute, r.createdAt])
+    }
+
+    private static let columns = """
+        refund_id, buyer_id, order_id, line_id, state, reason, currency, requested_fen, amount_fen,
+        evidence::text AS evidence, preferred_route, appealed, excluded_reviewer, findings::text AS findings,
+        expected_next_by, created_at
+        """
+
+    func refund(_ id: RefundID, forUpdate: Bool = false) throws -> RefundRecord? {
+        try db.query("SELECT \(Self.columns) FROM refunds WHERE refund_id = $1::uuid" + (forUpdate ? " FOR UPDATE" : ""),
+                     [id.rawValue]).first.map(record)
+    }
+
+    func refunds(orderId: String) throws -> [RefundRecord] {
+        try db.query("SELECT \(Self.columns) FROM refunds WHERE order_id = $1 ORDER BY created_at", [orderId])
+            .map(record)
+    }
+
+    /// Manual review and appeals, overdue first, then oldest first.
+    func reviewQueue(now: Date) throws -> [RefundRecord] {
+        try db.query("""
+            SELECT \(Self.columns) FROM refunds WHERE state IN ('manual_review', 'appealed')
+            ORDER BY (expected_next_by IS NOT NULL AND expected_next_by < $1::timestamptz) DESC, created_at
+            LIMIT 200
+            """, [now]).map(record)
+    }
+
+    /// The buyer's refunds by state, for the reviewer.
+    func history(buyerId: String) throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for row in try db.query("SELECT state, count(*) AS n FROM refunds WHERE buyer_id = $1 GROUP BY state",
+                                [buyerId]) {
+            out[try row.string("state")] = try row.int("n")
+        }
+        return out
+    }
+
+    /// What other refunds of the order already took or were promised.
+    func committedFen(orderId: String) throws -> Int64 {
+        try db.query("""
+            SELECT coalesce(sum(coalesce(amount_fen, requested_fen, 0)), 0)::bigint AS n FROM refunds
+            WHERE order_id = $1 AND state = ANY($2::text[])
+            """, [orderId, "{" + Self.committedStates.joined(separator: ",") + "}"])[0].int64("n")
+    }
+
+    func hasOpenRefund(orderId: String, lineId: String) throws -> Bool {
+        !(try db.query("""
+            SELECT 1 AS one FROM refunds WHERE order_id = $1 AND line_id = $2
+            AND state NOT IN ('credited', 'withdrawn', 'rejected_final')
+            """, [orderId, lineId]).isEmpty)
+    }
+
+    func addEvidence(_ id: RefundID, _ evidence: [EvidenceItem]) throws {
+        try db.query("UPDATE refunds SET evidence = evidence || $2::jsonb, updated_at = now() WHERE refund_id = $1::uuid",
+                     [id.rawValue, try json(evidence)])
+    }
+
+    func markAppealed(_ id: RefundID) throws {
+        try db.query("UPDATE refunds SET appealed = true, updated_at = now() WHERE refund_id = $1::uuid", [id.rawValue])
+    }
+
+    /// Projects a status event: the state moves only forward by the state machine; the step is always recorded.
+    func apply(_ e: RefundStatusEvent, messageId: String) throws -> Bool {
+        guard let current = try refund(e.refundId, forUpdate: true) else { return false }
+        let moves = current.state == e.step || current.state.canMove(to: e.step)
+        if moves {
+            try db.query("""
+                UPDATE refunds SET state = $2, amount_fen = coalesce($3::bigint, amount_fen),
+                       findings = coalesce($4::jsonb, findings), excluded_reviewer = coalesce($5, excluded_reviewer),
+                       expected_next_by = $6::timestamptz, updated_at = now()
+                WHERE refund_id = $1::uuid
+                """, [e.refundId.rawValue, e.step.rawValue, e.amount?.minorUnits, try e.findings.map(json),
+                      e.excludedReviewer, e.expectedNextBy])
+        }
+        try appendStep(e.refundId, step: e.step.rawValue, at: e.at, actor: e.actor, rule: e.rule?.rawValue,
+                       explanation: e.explanation, amountFen: e.amount?.minorUnits,
+                       missing: e.missingEvidence, expectedNextBy: e.expectedNextBy, messageId: messageId)
+        return moves
+    }
+
+    func appendStep(_ id: RefundID, step: String, at: Date, actor: String, rule: String? = nil,
+                    explanation: String? = nil, amountFen: Int64? = nil, missing: [String]? = nil,
+                    expectedNextBy: Date? = nil, messageId: String? = nil) throws {
+        try db.query("""
+            INSERT INTO timeline (refund_id, step, at, actor, rule, explanation, amount_fen, missing_evidence,
+                                  expected_next_by, message_id)
+            VALUES ($1::uuid, $2, $3::timestamptz, $4, $5, $6, $7::bigint, $8::jsonb, $9::timestamptz, $10)
+            """, [id.rawValue, step, at, actor, rule, explanation, amountFen, try missing.map(json), expectedNextBy,
+                  messageId])
+    }
+
+    func timeline(_ id: RefundID) throws -> [TimelineStep] {
+        try db.query("""
+            SELECT step, at, actor, rule, explanation, amount_fen, missing_evidence::text AS missing_evidence,
+                   expected_next_by FROM timeline WHERE refund_id = $1::uuid ORDER BY id
+            """, [id.rawValue]).map { row in
+            TimelineStep(step: try row.string("step"), at: try row.date("at"), actor: try row.string("actor"),
+                         rule: try row.optionalString("rule"), explanation: try row.optionalString("explanation"),
+                         amountFen: try row.optionalInt64("amount_fen"),
+                         missingEvidence: try row.optionalString("missing_evidence"),
+                         expectedNextBy: try row.optionalDate("expected_next_by"))
+        }
+    }
+
+    // MARK: Idempotency
+
+    func idempotent(caller: String, key: String) throws -> (hash: String, status: Int, body: String)? {
+        guard let row = try db.query("SELECT request_body, status, body FROM idempotency WHERE caller = $1 AND key = $2",
+                                     [caller, key]).first else { return nil }
+        return (try row.string("request_body"), try row.int("status"), try row.string("body"))
+    }
+
+    func remember(caller: String, key: String, hash: String, status: Int, body: String) throws {
+        try db.query("""
+            INSERT INTO idempotency (caller, key, request_body, status, body) VALUES ($1, $2, $3, $4::int, $5)
+            """, [caller, key, hash, status, body])
+    }
+
+    // MARK: Helpers
+
+    private func record(_ row: PostgresRow) throws -> RefundRecord {
+        guard let id = RefundID(try row.string("refund_id")), let state = RefundState(rawValue: try row.string("state"))
+        else { throw PostgresError(.decode, "bad refund row") }
+        return RefundRecord(
+            refundId: id, buyerId: try row.string("buyer_id"), orderId: try row.string("order_id"),
+            lineId: try row.string("line_id"), state: state, reason: try row.string("reason"),
+            currency: try row.string("currency"), requestedFen: try row.optionalInt64("requested_fen"),
+            amountFen: try row.optionalInt64("amount_fen"), evidence: try row.string("evidence"),
+            preferredRoute: try row.string("preferred_route"), appealed: try row.bool("appealed"),
+            excludedReviewer: try row.optionalString("excluded_reviewer"),
+            findings: try row.optionalString("findings"), expectedNextBy: try row.optionalDate("expected_next_by"),
+            createdAt: try row.date("created_at"))
+    }
+
+    func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try Self.encoder.encode(v), as: UTF8.self) }
+}

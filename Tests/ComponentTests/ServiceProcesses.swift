@@ -1,0 +1,133 @@
+import AMQP
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import RefundModel
+import Testing
+
+/// Real service executables started as processes with their own credentials, and an HTTP client for intake.
+final class ServiceProcesses {
+    struct Running {
+        let name: String
+        let process: Process
+        let log: String
+    }
+
+    private(set) var running: [Running] = []
+    let httpPort = Int.random(in: 20_000...29_999)
+    static let tokens = "buyer-token-b1=buyer:b-1,buyer-token-b2=buyer:b-2,reviewer-token-r1=reviewer:r-1,"
+        + "reviewer-token-r2=reviewer:r-2"
+
+    /// Starts `services` (kebab names) with `env` on top of their credentials; waits until each consumes.
+    init(_ services: [String], env: [String: String] = [:]) throws {
+        for service in services {
+            let upper = service.uppercased().replacingOccurrences(of: "-", with: "_")
+            let log = NSTemporaryDirectory() + "svc-\(service)-\(UUID().uuidString.prefix(6)).log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: TestStack.binPath + "/" + service)
+            p.environment = ProcessInfo.processInfo.environment.merging([
+                "AMQP_URL": try TestStack.setting("\(upper)_AMQP_URL"),
+                "DATABASE_URL": try TestStack.setting("\(upper)_DATABASE_URL"),
+                "HTTP_PORT": String(httpPort), "API_TOKENS": Self.tokens, "DEADLINE_POLL_MS": "100",
+            ].merging(env) { $1 }) { $1 }
+            p.standardError = FileHandle(forWritingAtPath: log)
+            p.standardOutput = FileHandle(forWritingAtPath: log)
+            try p.run()
+            running.append(Running(name: service, process: p, log: log))
+        }
+        for r in running {
+            let marker = r.name == "intake" ? "http listening" : "connected and consuming"
+            let up = TestStack.eventually(60) { Self.read(r.log).contains(marker) || !r.process.isRunning }
+            try #require(up && r.process.isRunning, "\(r.name) did not start: \(Self.read(r.log).suffix(2000))")
+        }
+        if services.contains("intake") {
+            _ = TestStack.eventually(30) { Self.read(running[0].log).contains("connected and consuming") }
+        }
+    }
+
+    static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    func log(_ service: String) -> String { running.first { $0.name == service }.map { Self.read($0.log) } ?? "" }
+
+    /// SIGTERM to all, and every one must exit 0.
+    func stop() {
+        for r in running where r.process.isRunning { r.process.terminate() }
+        for r in running {
+            r.process.waitUntilExit()
+            #expect(r.process.terminationStatus == 0, "\(r.name) exit status")
+        }
+        running = []
+    }
+
+    deinit {
+        for r in running where r.process.isRunning {
+            kill(r.process.processIdentifier, SIGKILL)
+            r.process.waitUntilExit()
+        }
+    }
+
+    // MARK: - HTTP
+
+    struct HTTPResult {
+        let status: Int
+        let body: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    func http(_ method: String, _ path: String, token: String?, body: Data? = nil,
+              headers: [String: String] = [:]) throws -> HTTPResult {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 30
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            box.set(data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error)
+            done.signal()
+        }.resume()
+        done.wait()
+        let (data, status, error) = box.get()
+        if let error { throw error }
+        return HTTPResult(status: status ?? 0, body: data ?? Data())
+    }
+
+    func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
+
+    /// Polls a refund until `done` holds for its JSON (or 20 s pass); returns the last JSON seen.
+    func waitForRefund(_ id: String, token: String, seconds: Double = 20,
+                       until done: ([String: Any]) -> Bool) throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        _ = try TestStack.eventually(seconds) {
+            last = try http("GET", "/v1/refunds/\(id)", token: token).json
+            return done(last)
+        }
+        return last
+    }
+}
+
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (Data?, Int?, Error?) = (nil, nil, nil)
+    func set(data: Data?, status: Int?, error: Error?) { lock.withLock { value = (data, status, error) } }
+    func get() -> (Data?, Int?, Error?) { lock.withLock { value } }
+}
+
+/// Publishes order facts as a marketplace would: `order.placed` with the whole order, then the other events.
+enum Marketplace {
+    static func place(_ facts: OrderFacts) throws {
+        try publish(Topology.Key.orderPlaced, OrderEvent(orderId: facts.orderId, order: facts))
+    }
+
+    static func publish(_ key: String, _ event: OrderEvent) throws {
+        let e = Envelope(type: key, correlationId: event.orderId, payload: event)
+        try TestStack.publish([(e.id.description, e.type, [UInt8](try MessageCoding.encoder().encode(e)))],
+                              routingKey: key)
+    }
+}
