@@ -166,7 +166,7 @@ extension Component {
         func table() throws {
             // One buyer applies for every case: the risk rules are switched off here and tested on their own.
             let s = try ServiceProcesses(["intake", "auto-review"],
-                                         env: ["RISK_MAX_APPLICATIONS": "1000", "STANDING_MAX_REJECTIONS": "1000"])
+                                         env: IntakeAPITests.relaxedRisk)
             defer { s.stop() }
             for c in reviewTable {
                 // The pure rule first: fast to read when it fails.
