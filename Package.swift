@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "payout", targets: ["Payout"]),
         .executable(name: "notification", targets: ["Notification"]),
         .executable(name: "stage-probe", targets: ["StageProbe"]),
+        .executable(name: "refund-demo", targets: ["RefundDemo"]),
     ],
     dependencies: [swiftLog, hummingbird],
     targets: [
@@ -58,6 +59,10 @@ let package = Package(
         // MARK: Tools
         /// A minimal stage used by the runtime's crash and shutdown tests.
         .executableTarget(name: "StageProbe", dependencies: ["StageRuntime"], path: "Tools/stage-probe",
+                          swiftSettings: swiftSettings),
+
+        /// Drives a few refunds through a running system and prints their timelines (scripts/run's last step).
+        .executableTarget(name: "RefundDemo", dependencies: ["AMQP", "RefundModel"], path: "Tools/demo",
                           swiftSettings: swiftSettings),
 
         // MARK: Tests
