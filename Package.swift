@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "notification", targets: ["Notification"]),
         .executable(name: "stage-probe", targets: ["StageProbe"]),
         .executable(name: "refund-demo", targets: ["RefundDemo"]),
+        .executable(name: "supplier-sandbox", targets: ["SupplierSandbox"]),
     ],
     dependencies: [swiftLog, hummingbird],
     targets: [
@@ -63,6 +64,10 @@ let package = Package(
 
         /// Drives a few refunds through a running system and prints their timelines (scripts/run's last step).
         .executableTarget(name: "RefundDemo", dependencies: ["AMQP", "RefundModel"], path: "Tools/demo",
+                          swiftSettings: swiftSettings),
+
+        /// Plays supplier systems over AMQP, each with its own credentials (confirm, used, partial, late, silent…).
+        .executableTarget(name: "SupplierSandbox", dependencies: ["AMQP", "RefundModel"], path: "Tools/supplier-sandbox",
                           swiftSettings: swiftSettings),
 
         // MARK: Tests

@@ -210,6 +210,7 @@ struct ReviewHandler: StageHandler {
         let approved = RefundApproved(
             refundId: c.refundId, orderId: a.order.orderId, lineId: a.lineId, buyerId: c.buyerId,
             supplierId: line.supplierId, productKind: line.productKind, reason: a.reason, amount: decision.amount,
+            linePaid: line.paid,
             paymentChannel: a.order.paymentChannel, preferredRoute: a.preferredRoute, fastRefund: decision.fastRefund,
             advanceCompensation: decision.advanceCompensation, rule: decision.rule, evidence: a.evidence.map(\.kind),
             approvedAt: at)

@@ -85,10 +85,10 @@ struct RefundRepository {
             .map(record)
     }
 
-    /// Manual review and appeals, overdue first, then oldest first.
+    /// Manual review, appeals and supplier disputes, overdue first, then oldest first.
     func reviewQueue(now: Date) throws -> [RefundRecord] {
         try db.query("""
-            SELECT \(Self.columns) FROM refunds WHERE state IN ('manual_review', 'appealed')
+            SELECT \(Self.columns) FROM refunds WHERE state IN ('manual_review', 'appealed', 'disputed')
             ORDER BY (expected_next_by IS NOT NULL AND expected_next_by < $1::timestamptz) DESC, created_at
             LIMIT 200
             """, [now]).map(record)

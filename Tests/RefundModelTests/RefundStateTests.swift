@@ -12,7 +12,7 @@ struct RefundStateTests {
         "rejected>appealed", "rejected>withdrawn",
         "appealed>approved", "appealed>rejected_final", "appealed>withdrawn",
         "approved>supplier_verification", "approved>processing",
-        "supplier_verification>processing", "supplier_verification>disputed",
+        "supplier_verification>processing", "supplier_verification>disputed", "supplier_verification>rejected_final",
         "disputed>processing", "disputed>rejected_final",
         "processing>credited", "processing>payout_failed",
         "payout_failed>processing",

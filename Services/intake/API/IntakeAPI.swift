@@ -207,8 +207,11 @@ struct IntakeAPI: Sendable {
                 guard let r = try repo.refund(refundId, forUpdate: true) else {
                     throw APIError.notFound("refund_not_found", "no such refund")
                 }
-                guard r.state == .manualReview || r.state == .appealed else {
+                guard [.manualReview, .appealed, .disputed].contains(r.state) else {
                     throw APIError.conflict("invalid_state", "the refund is not waiting for a reviewer")
+                }
+                if r.state == .disputed, kind == .askEvidence {
+                    throw APIError.conflict("invalid_state", "a dispute is approved or rejected")
                 }
                 if r.state == .appealed, r.excludedReviewer == reviewerId {
                     throw APIError.conflict("same_reviewer", "an appeal is decided by a different reviewer")
@@ -223,8 +226,9 @@ struct IntakeAPI: Sendable {
                                          reason: reason, missing: asked, at: Date())
                 try repo.appendStep(refundId, step: "reviewer_decided", at: d.at, actor: "reviewer:\(reviewerId)",
                                     explanation: kind.rawValue)
-                try tx.publish(Topology.Key.reviewerDecided, Envelope(type: MessageType.reviewerDecided,
-                                                                       correlationId: refundId.description, payload: d))
+                // A dispute between buyer and supplier is arbitrated where the supplier's answer lives.
+                let key = r.state == .disputed ? Topology.Key.arbitrationDecided : Topology.Key.reviewerDecided
+                try tx.publish(key, Envelope(type: key, correlationId: refundId.description, payload: d))
                 return try Self.encode(["accepted": true])
             }
         }

@@ -36,7 +36,8 @@ public enum RefundState: String, Sendable, Codable, CaseIterable {
         .appealed: [.approved, .rejectedFinal, .withdrawn],
         .rejectedFinal: [],
         .approved: [.supplierVerification, .processing],
-        .supplierVerification: [.processing, .disputed],
+        // The supplier's log shows the item used and the buyer has nothing against it: refused for good.
+        .supplierVerification: [.processing, .disputed, .rejectedFinal],
         .disputed: [.processing, .rejectedFinal],
         .processing: [.credited, .payoutFailed],
         .payoutFailed: [.processing],

@@ -95,6 +95,8 @@ public struct RefundApproved: Codable, Sendable {
     public var productKind: ProductKind
     public var reason: RefundReason
     public var amount: Money
+    /// What the buyer paid for the line: partial answers are recomputed from it.
+    public var linePaid: Money
     public var paymentChannel: PaymentChannel
     public var preferredRoute: PayoutRoute
     public var fastRefund: Bool
@@ -104,7 +106,8 @@ public struct RefundApproved: Codable, Sendable {
     public var approvedAt: Date
 
     public init(refundId: RefundID, orderId: String, lineId: String, buyerId: String, supplierId: String,
-                productKind: ProductKind, reason: RefundReason, amount: Money, paymentChannel: PaymentChannel,
+                productKind: ProductKind, reason: RefundReason, amount: Money, linePaid: Money,
+                paymentChannel: PaymentChannel,
                 preferredRoute: PayoutRoute, fastRefund: Bool, advanceCompensation: Bool, rule: RuleID,
                 evidence: [EvidenceKind], approvedAt: Date) {
         self.refundId = refundId
@@ -115,6 +118,7 @@ public struct RefundApproved: Codable, Sendable {
         self.productKind = productKind
         self.reason = reason
         self.amount = amount
+        self.linePaid = linePaid
         self.paymentChannel = paymentChannel
         self.preferredRoute = preferredRoute
         self.fastRefund = fastRefund
@@ -179,5 +183,7 @@ public enum MessageType {
     public static let refundWithdrawn = Topology.Key.refundWithdrawn
     public static let reviewerDecided = Topology.Key.reviewerDecided
     public static let refundApproved = Topology.Key.refundApproved
+    public static let refundVerified = Topology.Key.refundVerified
+    public static let arbitrationDecided = Topology.Key.arbitrationDecided
     public static let refundStatus = "refund.status"
 }

@@ -40,6 +40,8 @@ public enum Topology {
         public static let refundApproved = "refund.approved"
         public static let refundVerified = "refund.verified"
         public static let supplierReply = "supplier.reply"
+        /// Intake → supplier-verification: operations' decision on a disputed refund.
+        public static let arbitrationDecided = "refund.arbitration-decided"
         public static func supplierRequest(supplier: String) -> String { "supplier.\(supplier).request" }
         // Every stage -> intake (timeline) and notification: one per visible step.
         public static let statusPrefix = "refund.status."
@@ -56,7 +58,8 @@ public enum Topology {
                 Key.refundApplied, Key.evidenceAdded, Key.refundAppealed, Key.refundWithdrawn, Key.reviewerDecided,
             ])
         case .supplierVerification:
-            return QueueSpec(name: service.rawValue, bindings: [Key.refundApproved, Key.supplierReply])
+            return QueueSpec(name: service.rawValue,
+                             bindings: [Key.refundApproved, Key.supplierReply, Key.arbitrationDecided])
         case .payout:
             return QueueSpec(name: service.rawValue, bindings: [Key.refundVerified])
         case .notification:

@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import RefundModel
+import StageRuntime
+
+/// Supplier verification's logic (DOMAIN.md §4): asks the supplier, then acts on its answer, its silence, or
+/// operations' arbitration; records each supplier's timeliness and charges its deposit when it is at fault.
+struct VerificationHandler: StageHandler {
+    static let answerTimer = "supplier-answer"
+    let settings: VerificationSettings
+    let logger = Logger(label: "supplier-verification")
+
+    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
+        let repo = RequestRepository(db: tx.db)
+        switch message.header.type {
+        case MessageType.refundApproved:
+            try approved(try message.decode(RefundApproved.self).payload, repo: repo, tx: tx)
+        case SupplierProtocol.replyType:
+            try reply(message, repo: repo, tx: tx)
+        case MessageType.arbitrationDecided:
+            try arbitrated(try message.decode(ReviewerDecision.self).payload, repo: repo, tx: tx)
+        default:
+            throw StageError.permanent("no handler for type \(message.header.type)")
+        }
+    }
+
+    /// The supplier did not answer in time: decided in the buyer's favour and counted against the supplier.
+    func fire(_ deadline: Deadline, in tx: StageTransaction) throws {
+        guard deadline.kind == Self.answerTimer, let id = UUID(uuidString: deadline.key) else { return }
+        let repo = RequestRepository(db: tx.db)
+        guard let r = try repo.load(requestId: id), try repo.settle(id, from: "waiting", to: "timed_out") else { return }
+        try repo.count(r.supplierId, .silent)
+        try status(r.approved, .supplierVerification, actor: "system", tx: tx,
+                   why: "the supplier did not answer by the deadline: decided in your favour")
+        try verified(r.approved, amount: r.approved.amount, outcome: .silentSupplier, tx: tx)
+    }
+
+    // MARK: - Steps
+
+    private func approved(_ a: RefundApproved, repo: RequestRepository, tx: StageTransaction) throws {
+        // Fast refunds (undelivered, small) and kinds that need no check go straight to payout.
+        guard settings.kindsToVerify.contains(a.productKind), !a.fastRefund else {
+            return try verified(a, amount: a.amount, outcome: .notRequired, tx: tx)
+        }
+        let requestId = UUID()
+        let answerBy = Date().addingTimeInterval(settings.answerWithin)
+        guard try repo.insert(requestId: requestId, approved: a, answerBy: answerBy) else { return }
+        let request = VerificationRequest(
+            requestId: requestId.uuidString.lowercased(), refundId: a.refundId.description, orderId: a.orderId,
+            lineId: a.lineId, productKind: a.productKind, itemReference: "\(a.orderId)/\(a.lineId)", reason: a.reason,
+            answerBy: answerBy)
+        try tx.publish(Topology.Key.supplierRequest(supplier: a.supplierId),
+                       Envelope(type: SupplierProtocol.requestType, schemaVersion: SupplierProtocol.schemaVersion,
+                                correlationId: a.refundId.description, payload: request))
+        try tx.schedule(kind: Self.answerTimer, key: request.requestId, dueAt: answerBy)
+        try status(a, .supplierVerification, actor: "system", tx: tx,
+                   why: "asking the supplier to confirm the item is unused", next: answerBy)
+    }
+
+    private func reply(_ message: IncomingMessage, repo: RequestRepository, tx: StageTransaction) throws {
+        guard message.body.count <= SupplierProtocol.maxReplyBytes else {
+            throw StageError.permanent("reply larger than \(SupplierProtocol.maxReplyBytes) bytes")
+        }
+        // Who answers is who RabbitMQ authenticated, never what the body claims.
+        guard let user = message.validatedUserId, let supplier = SupplierProtocol.supplier(fromUser: user) else {
+            throw StageError.permanent("reply without a validated supplier user_id: refused")
+        }
+        let reply = try message.decode(VerificationReply.self).payload
+        guard let id = UUID(uuidString: reply.requestId), let r = try repo.load(requestId: id) else {
+            return log(nil, "reply for an unknown request ignored", supplier: supplier)
+        }
+        guard r.supplierId == supplier else {
+            throw StageError.permanent("supplier \(supplier) answered a request of another supplier: refused")
+        }
+        if r.state == "timed_out" {
+            try repo.count(supplier, .late)
+            return log(r.approved.refundId, "late reply: the deadline already decided", supplier: supplier)
+        }
+        guard r.state == "waiting" else {
+            return log(r.approved.refundId, "duplicate reply ignored", supplier: supplier)
+        }
+        if reply.answer == .partial {
+            guard let bp = reply.usedBp, (1...9_999).contains(bp) else {
+                throw StageError.permanent("partial answer needs usedBp between 1 and 9999")
+            }
+        }
+        let next = reply.answer == .used ? "disputed" : "answered"
+        guard try repo.settle(id, from: "waiting", to: next, answer: reply) else { return }
+        try tx.cancelDeadline(kind: Self.answerTimer, key: reply.requestId)
+        try repo.count(supplier, .inTime)
+        let a = r.approved
+        let actor = "supplier:\(supplier)"
+        switch reply.answer {
+        case .confirmed:
+            try status(a, .supplierVerification, actor: actor, tx: tx, why: "the supplier confirmed the item unused")
+            try verified(a, amount: a.amount, outcome: .confirmed, tx: tx)
+        case .unknownOrder:
+            try status(a, .supplierVerification, actor: actor, tx: tx,
+                       why: "the supplier has no record of delivering this order")
+            try verified(a, amount: a.amount, outcome: .unknownOrder, tx: tx)
+        case .partial:
+            let remaining = try a.linePaid.multiplied(numerator: 10_000 - reply.usedBp!, denominator: 10_000)
+            let amount = try a.amount.minimum(remaining)
+            try status(a, .supplierVerification, actor: actor, tx: tx,
+                       why: "the supplier reports \(reply.usedBp! / 100)% used: the refund is \(amount)", amount: amount)
+            try verified(a, amount: amount, outcome: .partial, tx: tx)
+        case .used:
+            // The buyer's own proof of failure or non-use against the supplier's log: operations arbitrate.
+            let contrary: Set<EvidenceKind> = [.activationFailureLog, .unusedProof]
+            if a.evidence.contains(where: contrary.contains) || a.advanceCompensation {
+                try status(a, .disputed, actor: actor, tx: tx,
+                           why: "the supplier says the item was used; your evidence says otherwise: operations will "
+                               + "arbitrate (3-5 working days)")
+            } else {
+                _ = try repo.settle(id, from: "disputed", to: "closed")
+                try status(a, .rejectedFinal, actor: actor, tx: tx,
+                           why: "the supplier's log shows the item was used" + (reply.usedAt.map { " at \($0)" } ?? ""))
+            }
+        }
+        // The platform already paid in advance: the supplier owes it back whatever it answers (DOMAIN.md §3).
+        if a.advanceCompensation {
+            try repo.chargeDeposit(supplier, refund: a.refundId, amount: a.amount, cause: "advance_compensation")
+        }
+    }
+
+    private func arbitrated(_ d: ReviewerDecision, repo: RequestRepository, tx: StageTransaction) throws {
+        guard let r = try repo.load(refundId: d.refundId), r.state == "disputed" else {
+            return log(d.refundId, "arbitration for a refund not in dispute ignored", supplier: nil)
+        }
+        guard try repo.settle(r.requestId, from: "disputed", to: "closed") else { return }
+        let a = r.approved
+        let actor = "reviewer:\(d.reviewerId)"
+        if d.kind == .approve {
+            let amount = try d.amount.map { try a.amount.minimum($0) } ?? a.amount
+            try repo.count(r.supplierId, .disputesLost)
+            try repo.chargeDeposit(r.supplierId, refund: a.refundId, amount: amount, cause: "dispute_lost")
+            try status(a, .processing, actor: actor, tx: tx, why: "arbitration decided in your favour", amount: amount)
+            try verified(a, amount: amount, outcome: .arbitratedForBuyer, tx: tx)
+        } else {
+            try status(a, .rejectedFinal, actor: actor, tx: tx,
+                       why: d.reason ?? "arbitration found the item was used")
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func verified(_ a: RefundApproved, amount: Money, outcome: RefundVerified.Outcome,
+                          tx: StageTransaction) throws {
+        let v = RefundVerified(approved: a, amount: amount, outcome: outcome, verifiedAt: Date())
+        try tx.publish(Topology.Key.refundVerified, Envelope(type: MessageType.refundVerified,
+                                                             correlationId: a.refundId.description, payload: v))
+    }
+
+    private func status(_ a: RefundApproved, _ step: RefundState, actor: String, tx: StageTransaction, why: String,
+                        next: Date? = nil, amount: Money? = nil) throws {
+        try tx.publishStatus(RefundStatusEvent(
+            refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: step, at: Date(), actor: actor,
+            explanation: why, amount: amount, expectedNextBy: next))
+    }
+
+    private func log(_ refund: RefundID?, _ what: String, supplier: String?) {
+        var l = logger
+        if let refund { l[metadataKey: "refund.id"] = "\(refund)" }
+        if let supplier { l[metadataKey: "supplier.id"] = "\(supplier)" }
+        l.info("\(what)")
+    }
+}
