@@ -17,8 +17,12 @@ func setting(_ name: String) -> String {
     }
     return v
 }
-let intake = setting("INTAKE_URL"), buyerToken = setting("BUYER_TOKEN"), reviewerToken = setting("REVIEWER_TOKEN")
-let buyerId = setting("BUYER_ID")
+let intake = setting("INTAKE_URL"), reviewerToken = setting("REVIEWER_TOKEN")
+/// Each demo refund has a buyer of its own (token BUYER_TOKEN-n, buyer BUYER_ID-n), so the risk rule for frequent
+/// applicants does not turn the demo into a queue of manual reviews.
+nonisolated(unsafe) var buyerIndex = 1
+var buyerToken: String { setting("BUYER_TOKEN") + "-\(buyerIndex)" }
+var buyerId: String { setting("BUYER_ID") + "-\(buyerIndex)" }
 
 final class Box: @unchecked Sendable { var data = Data(); var status = 0 }
 
@@ -38,12 +42,13 @@ func http(_ method: String, _ path: String, token: String, body: [String: Any]? 
     return (box.status, (try? JSONSerialization.jsonObject(with: box.data)) as? [String: Any] ?? [:])
 }
 
-func placeOrder(_ id: String, paidFen: Int64) throws {
+@MainActor func placeOrder(_ id: String, paidFen: Int64, supplier: String = "sup-confirm", delivered: Bool = false) throws {
     let money = try Money(minorUnits: paidFen)
     let facts = OrderFacts(orderId: id, buyerId: buyerId, paymentChannel: .alipay, placedAt: Date(), paidAt: Date(),
                            promisedDeliveryAt: Date().addingTimeInterval(-600),
-                           lines: [OrderLineFacts(lineId: "1", productKind: .cardCode, supplierId: "demo-supplier",
-                                                  listPrice: money, paid: money)])
+                           lines: [OrderLineFacts(lineId: "1", productKind: .cardCode, supplierId: supplier,
+                                                  listPrice: money, paid: money,
+                                                  deliveredAt: delivered ? Date().addingTimeInterval(-300) : nil)])
     let e = Envelope(type: Topology.Key.orderPlaced, correlationId: id, payload: OrderEvent(orderId: id, order: facts))
     let c = try AMQPConnection(url: try AMQPURL(parsing: setting("AMQP_URL")))
     defer { c.close() }
@@ -54,24 +59,32 @@ func placeOrder(_ id: String, paidFen: Int64) throws {
     guard try c.waitForConfirms()[seq] == .confirmed else { throw AMQPError(.connection, "order event not confirmed") }
 }
 
-func apply(_ orderId: String) -> String {
+@MainActor func apply(_ orderId: String, reason: String = "not_delivered", evidence: [String] = []) -> String {
     for _ in 0..<100 {
         let (status, body) = http("POST", "/v1/refunds", token: buyerToken,
-                                  body: ["orderId": orderId, "lineId": "1", "reason": "not_delivered"])
+                                  body: ["orderId": orderId, "lineId": "1", "reason": reason,
+                                         "evidence": evidence.map { ["kind": $0, "reference": "demo-upload"] }])
         if status == 201, let id = body["id"] as? String { return id }
         usleep(100_000)  // the order event may still be on its way to intake
     }
     fatalError("intake never accepted the application for \(orderId)")
 }
 
-func wait(_ id: String, for state: String) -> [String: Any] {
+@MainActor func wait(_ id: String, for state: String, seconds: Double = 20,
+          until done: ([String: Any]) -> Bool = { _ in true }) -> [String: Any] {
     var last: [String: Any] = [:]
-    for _ in 0..<200 {
+    for _ in 0..<Int(seconds * 10) {
         last = http("GET", "/v1/refunds/\(id)", token: buyerToken).1
-        if last["state"] as? String == state { break }
+        if last["state"] as? String == state, done(last) { break }
         usleep(100_000)
     }
     return last
+}
+
+/// True once a step by `actor` (or the deadline's system step) is on the timeline.
+func stepBy(_ prefix: String) -> ([String: Any]) -> Bool {
+    { r in (r["timeline"] as? [[String: Any]] ?? []).contains { ($0["actor"] as? String ?? "").hasPrefix(prefix)
+        && ($0["step"] as? String) == "supplier_verification" } }
 }
 
 func show(_ title: String, _ refund: [String: Any]) {
@@ -82,7 +95,7 @@ func show(_ title: String, _ refund: [String: Any]) {
         let rule = (step["rule"] as? String).map { " [\($0)]" } ?? ""
         let why = (step["explanation"] as? String).map { " — \($0)" } ?? ""
         let next = (step["expectedNextBy"] as? String).map { " (next by \($0))" } ?? ""
-        print("  \(step["at"] ?? "")  \((step["step"] as? String ?? "").padding(toLength: 16, withPad: " ", startingAt: 0))"
+        print("  \(step["at"] ?? "")  \((step["step"] as? String ?? "").padding(toLength: 22, withPad: " ", startingAt: 0))"
             + " by \(step["actor"] ?? "")\(rule)\(why)\(next)")
     }
 }
@@ -91,15 +104,50 @@ let stamp = Int(Date().timeIntervalSince1970)
 let fastOrder = "demo-fast-\(stamp)", bigOrder = "demo-big-\(stamp)"
 do {
     try placeOrder(fastOrder, paidFen: 4_990)
+    buyerIndex = 2
     try placeOrder(bigOrder, paidFen: 1_200_000)
+    buyerIndex = 1
 } catch {
     print("refund-demo: cannot publish order events: \(error)")
     exit(1)
 }
 let fast = apply(fastOrder)
 show("Fast refund (undelivered card code, ¥49.90)", wait(fast, for: "approved"))
+buyerIndex = 2
 let big = apply(bigOrder)
 _ = wait(big, for: "manual_review")
 let (status, _) = http("POST", "/v1/review/\(big)/decision", token: reviewerToken, body: ["decision": "approve"])
 if status != 202 { print("reviewer decision refused: \(status)") }
-show("High amount (¥12,000) decided by a reviewer", wait(big, for: "approved"))
+show("High amount (¥12,000) decided by a reviewer, then confirmed by its supplier",
+     wait(big, for: "supplier_verification", until: stepBy("supplier:")))
+
+// Supplier verification: one refund per outcome, with the sandbox's suppliers answering over AMQP.
+let proof = ["order_number", "activation_failure_log"]
+var bySupplier: [String: String] = [:], buyerOf: [String: Int] = [:]
+for (n, supplier) in ["sup-confirm", "sup-partial", "sup-used", "sup-silent"].enumerated() {
+    buyerIndex = 3 + n
+    buyerOf[supplier] = buyerIndex
+    let order = "demo-\(supplier)-\(stamp)"
+    do { try placeOrder(order, paidFen: 10_000, supplier: supplier, delivered: true) } catch {
+        print("refund-demo: cannot publish order events: \(error)")
+        exit(1)
+    }
+    bySupplier[supplier] = apply(order, reason: "invalid_code", evidence: proof)
+}
+buyerIndex = buyerOf["sup-confirm"]!
+show("Supplier confirms the code unused", wait(bySupplier["sup-confirm"]!, for: "supplier_verification",
+                                                until: stepBy("supplier:")))
+buyerIndex = buyerOf["sup-partial"]!
+show("Supplier reports 40 % used: refund recomputed", wait(bySupplier["sup-partial"]!, for: "supplier_verification",
+                                                           until: stepBy("supplier:")))
+buyerIndex = buyerOf["sup-used"]!
+let used = bySupplier["sup-used"]!
+_ = wait(used, for: "disputed")
+_ = http("POST", "/v1/review/\(used)/decision", token: reviewerToken, body: ["decision": "approve"])
+show("Supplier says used, buyer's log says otherwise: arbitrated for the buyer", wait(used, for: "processing"))
+buyerIndex = buyerOf["sup-silent"]!
+let answerSeconds = Double(env["SUPPLIER_ANSWER_SECONDS"] ?? "15") ?? 15
+show("Supplier silent past its deadline: decided for the buyer",
+     wait(bySupplier["sup-silent"]!, for: "supplier_verification", seconds: answerSeconds + 20,
+          until: { r in (r["timeline"] as? [[String: Any]] ?? []).contains {
+              ($0["explanation"] as? String ?? "").contains("did not answer") } }))
