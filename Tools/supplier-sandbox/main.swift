@@ -97,5 +97,10 @@ let sandbox = Sandbox(base: base, prefix: prefix)
 for (supplier, behaviour) in suppliers {
     Thread { sandbox.play(supplier, behaviour) }.start()
 }
-// SIGTERM keeps its default action: the sandbox holds nothing that needs a goodbye (unacked requests return).
+// SIGTERM ends it at once: the sandbox holds nothing that needs a goodbye (unacked requests return to the queue).
+// A dispatch source, not the default action: a parent may have left SIGTERM blocked in the mask we inherit.
+signal(SIGTERM, SIG_IGN)
+let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+terminate.setEventHandler { exit(0) }
+terminate.resume()
 while true { sleep(60) }
