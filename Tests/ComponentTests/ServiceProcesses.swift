@@ -15,6 +15,8 @@ final class ServiceProcesses {
     }
 
     private(set) var running: [Running] = []
+    /// Log files by service, kept after `stop()`.
+    private var logs: [String: String] = [:]
     let httpPort = Int.random(in: 20_000...29_999)
     static let tokens = "buyer-token-b1=buyer:b-1,buyer-token-b2=buyer:b-2,reviewer-token-r1=reviewer:r-1,"
         + "reviewer-token-r2=reviewer:r-2"
@@ -36,6 +38,7 @@ final class ServiceProcesses {
             p.standardOutput = FileHandle(forWritingAtPath: log)
             try p.run()
             running.append(Running(name: service, process: p, log: log))
+            logs[service] = log
         }
         for r in running {
             let marker = r.name == "intake" ? "http listening" : "connected and consuming"
@@ -49,7 +52,8 @@ final class ServiceProcesses {
 
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
-    func log(_ service: String) -> String { running.first { $0.name == service }.map { Self.read($0.log) } ?? "" }
+    func log(_ service: String) -> String { logs[service].map(Self.read) ?? "" }
+    func logAfterStop(_ service: String) -> String { log(service) }
 
     /// SIGTERM to all, and every one must exit 0.
     func stop() {

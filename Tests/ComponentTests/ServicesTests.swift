@@ -29,34 +29,14 @@ extension Component {
 
         @Test("each service starts with its own credentials, logs that it consumes, and stops on SIGTERM")
         func startAndStop() throws {
-            var processes: [(String, Process, String)] = []
+            let s = try ServiceProcesses(Self.services)
+            var logs: [String: String] = [:]
+            for service in Self.services { logs[service] = s.log(service) }
+            s.stop()  // expects exit status 0 from each
             for service in Self.services {
-                let upper = service.uppercased().replacingOccurrences(of: "-", with: "_")
-                let log = NSTemporaryDirectory() + "svc-\(service)-\(UUID().uuidString.prefix(4)).log"
-                FileManager.default.createFile(atPath: log, contents: nil)
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: TestStack.binPath + "/" + service)
-                p.environment = ProcessInfo.processInfo.environment.merging([
-                    "AMQP_URL": try TestStack.setting("\(upper)_AMQP_URL"),
-                    "DATABASE_URL": try TestStack.setting("\(upper)_DATABASE_URL"),
-                    "HTTP_PORT": String(Int.random(in: 30_000...39_999)),
-                ]) { $1 }
-                p.standardError = FileHandle(forWritingAtPath: log)
-                try p.run()
-                processes.append((service, p, log))
-            }
-            for (service, p, log) in processes {
-                let up = TestStack.eventually(60) {
-                    ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("connected and consuming")
-                }
-                #expect(up, "\(service) did not connect: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-                p.terminate()
-            }
-            for (service, p, log) in processes {
-                p.waitUntilExit()
-                #expect(p.terminationStatus == 0, "\(service) exit")
-                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                #expect(text.contains("\"msg\":\"stopped\""))
+                let text = s.logAfterStop(service)
+                #expect(logs[service]?.contains("connected and consuming") == true, "\(service)")
+                #expect(text.contains("\"msg\":\"stopped\""), "\(service) did not stop gracefully")
                 #expect(!text.contains("local-"), "a password reached the log of \(service)")
             }
         }

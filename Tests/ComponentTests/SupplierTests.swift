@@ -77,6 +77,12 @@ extension Component {
             return out
         }
 
+        /// How much a supplier's counter grew between two `stats()` readings.
+        static func delta(_ before: [String: [String: Any]], _ after: [String: [String: Any]], _ supplier: String,
+                          _ key: String) -> Int {
+            (after[supplier]?[key] as? Int ?? 0) - (before[supplier]?[key] as? Int ?? 0)
+        }
+
         static func explanations(_ refund: [String: Any]) -> [String] {
             (refund["timeline"] as? [[String: Any]] ?? []).compactMap { $0["explanation"] as? String }
         }
@@ -126,9 +132,7 @@ extension Component {
             #expect(v4.outcome == .arbitratedForBuyer && v4.amount.minorUnits == 7_700)
 
             let after = try Self.stats()
-            func delta(_ sup: String, _ key: String) -> Int {
-                (after[sup]?[key] as? Int ?? 0) - (before[sup]?[key] as? Int ?? 0)
-            }
+            func delta(_ sup: String, _ key: String) -> Int { Self.delta(before, after, sup, key) }
             #expect(delta("sup-confirm", "answeredInTime") == 1)
             #expect(delta("sup-used", "disputesLost") == 1)
             #expect(delta("sup-used", "depositChargedFen") == 7_700, "the supplier at fault pays from its deposit")
@@ -195,9 +199,7 @@ extension Component {
             #expect(reasons.contains { $0.contains("another supplier") }, "\(reasons)")
 
             let after = try Self.stats()
-            func delta(_ sup: String, _ key: String) -> Int {
-                (after[sup]?[key] as? Int ?? 0) - (before[sup]?[key] as? Int ?? 0)
-            }
+            func delta(_ sup: String, _ key: String) -> Int { Self.delta(before, after, sup, key) }
             #expect(delta("sup-silent", "silent") == 1)
             #expect(delta("sup-late", "silent") == 1 && delta("sup-late", "answeredLate") == 1)
             #expect(delta("sup-twice", "answeredInTime") == 1)
