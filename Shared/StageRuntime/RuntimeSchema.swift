@@ -32,6 +32,10 @@ public enum RuntimeSchema {
                 UNIQUE (kind, key));
             CREATE INDEX deadlines_due ON deadlines (due_at);
             """),
+        Migration(2, "outbox retry schedule", """
+            -- A row the broker returned or refused waits before its next try, doubling up to a minute.
+            ALTER TABLE outbox ADD COLUMN next_attempt_at timestamptz;
+            """),
     ]
 }
 
@@ -62,11 +66,15 @@ struct RuntimeSQL: Sendable {
             SELECT id, exchange, routing_key, message_id, type, correlation_id, headers::text AS headers, body,
                    (EXTRACT(EPOCH FROM created_at))::bigint AS created
             FROM \(schema).outbox
-            WHERE attempts = 0 OR created_at + make_interval(secs => least(60, attempts * 2)) < now()
+            WHERE next_attempt_at IS NULL OR next_attempt_at <= now()
             ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED
             """
         deleteOutbox = "DELETE FROM \(schema).outbox WHERE id = ANY($1::bigint[])"
-        failOutbox = "UPDATE \(schema).outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1::bigint"
+        failOutbox = """
+            UPDATE \(schema).outbox SET attempts = attempts + 1, last_error = $2,
+                   next_attempt_at = now() + make_interval(secs => least(60, power(2, attempts)::int))
+            WHERE id = $1::bigint
+            """
         upsertDeadline = """
             INSERT INTO \(schema).deadlines (kind, key, due_at, payload) VALUES ($1, $2, $3::timestamptz, $4::jsonb)
             ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload

@@ -83,6 +83,44 @@ extension Component {
             #expect(probe.waitForExit() == 0)
         }
 
+        @Test("an unroutable outbox row is kept with its error, retried with a pause, and sent once routable")
+        func unroutableOutboxRow() throws {
+            let (probe, _) = try startProbe()
+            let key = "probe.\(probe.queue).nobody-yet"
+            let db = try TestStack.database()
+            let id = UUID().uuidString.lowercased()
+            let body = try MessageCoding.encoder().encode(Envelope(id: MessageID(id)!, type: "probe.late", payload: ["k": "v"]))
+            try db.transaction { tx in
+                try tx.query("""
+                    INSERT INTO \(probe.schema).outbox (exchange, routing_key, message_id, type, body)
+                    VALUES ($1, $2, $3, $4, $5::bytea)
+                    """, [Topology.eventsExchange, key, id, "probe.late", PostgresBytes(body)])
+                try tx.notify("outbox_\(probe.schema)")
+            }
+            var error = ""
+            #expect(TestStack.eventually(10) {
+                error = (try? db.query("SELECT last_error FROM \(probe.schema).outbox WHERE message_id = $1", [id])
+                    .first?.optionalString("last_error") ?? nil) ?? ""
+                return !error.isEmpty
+            })
+            #expect(error.contains("312") && error.contains("NO_ROUTE"))
+            let pending = try db.query("""
+                SELECT next_attempt_at > now() AS later FROM \(probe.schema).outbox WHERE message_id = $1
+                """, [id])
+            #expect(try pending.first?.bool("later") == true, "a returned row waits before its next try")
+            let late = probe.queue + "_late"
+            let c = try TestStack.connect()
+            try TestStack.declare(c, queue: late, bindings: [key])
+            c.close()
+            #expect(TestStack.eventually(90) {
+                (try? db.query("SELECT count(*) AS n FROM \(probe.schema).outbox")[0].int("n")) == 0
+            })
+            let got = try TestStack.drain(late)
+            #expect(got.map(\.messageId) == [id])
+            probe.terminate()
+            #expect(probe.waitForExit() == 0)
+        }
+
         @Test("a consumer recovers after the broker restarts and keeps consuming")
         func brokerRestart() throws {
             let (probe, _) = try startProbe()
