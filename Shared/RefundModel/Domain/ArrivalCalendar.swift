@@ -1,0 +1,86 @@
+import Foundation
+
+/// When refunded money is expected to arrive, by channel (DOMAIN.md §5), counting working days in the platform's
+/// time zone (China: UTC+8, no daylight saving) and skipping weekends and a holiday calendar that is a setting.
+///
+/// The expected arrival is the latest time the channel promises ("1-3 working days" → the end of the third working
+/// day after the payout), so a buyer is never told an earlier time than the channel can keep.
+public struct ArrivalCalendar: Sendable {
+    /// Holidays as `YYYY-MM-DD` in the platform's time zone.
+    public let holidays: Set<String>
+    public let utcOffsetSeconds: Int
+
+    public init(holidays: Set<String> = [], utcOffsetSeconds: Int = 8 * 3600) {
+        self.holidays = holidays
+        self.utcOffsetSeconds = utcOffsetSeconds
+    }
+
+    /// Parses `HOLIDAYS="2026-10-01,2026-10-02"`; nil names the bad entry's position.
+    public init?(holidayList: String, utcOffsetSeconds: Int = 8 * 3600) {
+        var set = Set<String>()
+        for raw in holidayList.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
+            let p = raw.split(separator: "-")
+            guard p.count == 3, p[0].count == 4, p[1].count == 2, p[2].count == 2,
+                  p.allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return nil }
+            set.insert(raw)
+        }
+        self.init(holidays: set, utcOffsetSeconds: utcOffsetSeconds)
+    }
+
+    /// The channel's promise: a fixed delay, or a number of working days.
+    public enum Promise: Sendable, Equatable {
+        case instant
+        case hours(Double)
+        case workingDays(Int)
+    }
+
+    public static func promise(for channel: PaymentChannel) -> Promise {
+        switch channel {
+        case .balance: return .instant
+        case .alipay: return .hours(2)
+        case .wechat: return .hours(4)
+        case .bankCard: return .workingDays(3)
+        case .creditCard: return .workingDays(5)
+        }
+    }
+
+    public func expectedArrival(channel: PaymentChannel, paidOutAt: Date) -> Date {
+        switch Self.promise(for: channel) {
+        case .instant: return paidOutAt
+        case .hours(let h): return paidOutAt.addingTimeInterval(h * 3600)
+        case .workingDays(let n): return endOfWorkingDay(n, after: paidOutAt)
+        }
+    }
+
+    public func isWorkingDay(_ date: Date) -> Bool {
+        let (key, weekday) = local(date)
+        return weekday != 0 && weekday != 6 && !holidays.contains(key)
+    }
+
+    /// The end (local midnight) of the `n`-th working day after the day of `date`.
+    public func endOfWorkingDay(_ n: Int, after date: Date) -> Date {
+        let dayStart = startOfLocalDay(date)
+        var day = dayStart
+        var counted = 0
+        while counted < n {
+            day = day.addingTimeInterval(86_400)
+            if isWorkingDay(day) { counted += 1 }
+        }
+        return day.addingTimeInterval(86_400)
+    }
+
+    private func startOfLocalDay(_ date: Date) -> Date {
+        let local = Int(date.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds
+        let midnight = local - ((local % 86_400) + 86_400) % 86_400
+        return Date(timeIntervalSince1970: Double(midnight - utcOffsetSeconds))
+    }
+
+    /// `YYYY-MM-DD` and weekday (0 = Sunday) of `date` in the platform's time zone.
+    private func local(_ date: Date) -> (String, Int) {
+        var t = time_t(Int(date.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        let key = String(format: "%04d-%02d-%02d", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday))
+        return (key, Int(tmv.tm_wday))
+    }
+}
