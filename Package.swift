@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "stage-probe", targets: ["StageProbe"]),
         .executable(name: "refund-demo", targets: ["RefundDemo"]),
         .executable(name: "supplier-sandbox", targets: ["SupplierSandbox"]),
+        .executable(name: "payment-sandbox", targets: ["PaymentSandbox"]),
     ],
     dependencies: [swiftLog, hummingbird],
     targets: [
@@ -69,6 +70,10 @@ let package = Package(
         /// Plays supplier systems over AMQP, each with its own credentials (confirm, used, partial, late, silent…).
         .executableTarget(name: "SupplierSandbox", dependencies: ["AMQP", "RefundModel"], path: "Tools/supplier-sandbox",
                           swiftSettings: swiftSettings),
+
+        /// Plays the payment channels' refund APIs over HTTP (idempotent request numbers, PROCESSING, ABNORMAL…).
+        .executableTarget(name: "PaymentSandbox", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+                          path: "Tools/payment-sandbox", swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "RefundModelTests", dependencies: ["RefundModel"], path: "Tests/RefundModelTests",

@@ -1,11 +1,14 @@
 import RefundModel
 import StageRuntime
 
-/// Payout. Consumes verified refunds; publishes `refund.status.*`; owns payouts with their provider request numbers and the balance ledger.
+/// Payout. Consumes verified refunds and the buyer's fallback choice; calls the payment channels (HTTP); publishes
+/// `refund.status.*`; owns payouts with their request numbers and the platform balance ledger.
 enum Payout {
-    /// Wires the stage. Message types get their routes as the issues that define them land; until then a message of
-    /// any type is dead-lettered with "no handler for type …", never acked and forgotten.
     static func definition(_ env: Environment) throws -> StageDefinition {
-        StageDefinition(service: .payout, migrations: Schema.migrations, handler: TypeRouter(routes: [:]))
+        let settings = try PayoutSettings(env)
+        return StageDefinition(
+            service: .payout, migrations: Schema.migrations,
+            handler: PayoutHandler(settings: settings,
+                                   client: ChannelClient(baseURL: settings.channelURL, timeout: settings.channelTimeout)))
     }
 }

@@ -65,6 +65,30 @@ final class ServiceProcesses {
         running = []
     }
 
+    /// Kills a service with SIGKILL, as a crash would; it is no longer expected to exit cleanly.
+    func kill9(_ service: String) {
+        for r in running where r.name == service {
+            kill(r.process.processIdentifier, SIGKILL)
+            r.process.waitUntilExit()
+        }
+        running.removeAll { $0.name == service }
+    }
+
+    /// Starts a tool (a sandbox) from the build folder with `env`, its output in a log file; waits for `ready`.
+    static func launchTool(_ name: String, env: [String: String], ready: String) throws -> (Process, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestStack.binPath + "/" + name)
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let log = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(6)).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: log)
+        p.standardOutput = FileHandle(forWritingAtPath: log)
+        try p.run()
+        let up = TestStack.eventually(30) { read(log).contains(ready) || !p.isRunning }
+        try #require(up && p.isRunning, "\(name) did not start: \(read(log).suffix(1000))")
+        return (p, log)
+    }
+
     deinit {
         for r in running where r.process.isRunning {
             kill(r.process.processIdentifier, SIGKILL)
@@ -82,8 +106,8 @@ final class ServiceProcesses {
     }
 
     func http(_ method: String, _ path: String, token: String?, body: Data? = nil,
-              headers: [String: String] = [:]) throws -> HTTPResult {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+              headers: [String: String] = [:], absolute: Bool = false) throws -> HTTPResult {
+        var request = URLRequest(url: URL(string: absolute ? path : "http://127.0.0.1:\(httpPort)\(path)")!)
         request.httpMethod = method
         request.httpBody = body
         request.timeoutInterval = 30

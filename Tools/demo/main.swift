@@ -81,11 +81,7 @@ func http(_ method: String, _ path: String, token: String, body: [String: Any]? 
     return last
 }
 
-/// True once a step by `actor` (or the deadline's system step) is on the timeline.
-func stepBy(_ prefix: String) -> ([String: Any]) -> Bool {
-    { r in (r["timeline"] as? [[String: Any]] ?? []).contains { ($0["actor"] as? String ?? "").hasPrefix(prefix)
-        && ($0["step"] as? String) == "supplier_verification" } }
-}
+
 
 func show(_ title: String, _ refund: [String: Any]) {
     let amount = (refund["amount"] as? [String: Any])?["minorUnits"] as? Int
@@ -112,14 +108,14 @@ do {
     exit(1)
 }
 let fast = apply(fastOrder)
-show("Fast refund (undelivered card code, ¥49.90)", wait(fast, for: "approved"))
+show("Fast refund (undelivered card code, ¥49.90)", wait(fast, for: "credited"))
 buyerIndex = 2
 let big = apply(bigOrder)
 _ = wait(big, for: "manual_review")
 let (status, _) = http("POST", "/v1/review/\(big)/decision", token: reviewerToken, body: ["decision": "approve"])
 if status != 202 { print("reviewer decision refused: \(status)") }
 show("High amount (¥12,000) decided by a reviewer, then confirmed by its supplier",
-     wait(big, for: "supplier_verification", until: stepBy("supplier:")))
+     wait(big, for: "credited"))
 
 // Supplier verification: one refund per outcome, with the sandbox's suppliers answering over AMQP.
 let proof = ["order_number", "activation_failure_log"]
@@ -135,19 +131,15 @@ for (n, supplier) in ["sup-confirm", "sup-partial", "sup-used", "sup-silent"].en
     bySupplier[supplier] = apply(order, reason: "invalid_code", evidence: proof)
 }
 buyerIndex = buyerOf["sup-confirm"]!
-show("Supplier confirms the code unused", wait(bySupplier["sup-confirm"]!, for: "supplier_verification",
-                                                until: stepBy("supplier:")))
+show("Supplier confirms the code unused", wait(bySupplier["sup-confirm"]!, for: "credited"))
 buyerIndex = buyerOf["sup-partial"]!
-show("Supplier reports 40 % used: refund recomputed", wait(bySupplier["sup-partial"]!, for: "supplier_verification",
-                                                           until: stepBy("supplier:")))
+show("Supplier reports 40 % used: refund recomputed", wait(bySupplier["sup-partial"]!, for: "credited"))
 buyerIndex = buyerOf["sup-used"]!
 let used = bySupplier["sup-used"]!
 _ = wait(used, for: "disputed")
 _ = http("POST", "/v1/review/\(used)/decision", token: reviewerToken, body: ["decision": "approve"])
-show("Supplier says used, buyer's log says otherwise: arbitrated for the buyer", wait(used, for: "processing"))
+show("Supplier says used, buyer's log says otherwise: arbitrated for the buyer", wait(used, for: "credited"))
 buyerIndex = buyerOf["sup-silent"]!
 let answerSeconds = Double(env["SUPPLIER_ANSWER_SECONDS"] ?? "15") ?? 15
 show("Supplier silent past its deadline: decided for the buyer",
-     wait(bySupplier["sup-silent"]!, for: "supplier_verification", seconds: answerSeconds + 20,
-          until: { r in (r["timeline"] as? [[String: Any]] ?? []).contains {
-              ($0["explanation"] as? String ?? "").contains("did not answer") } }))
+     wait(bySupplier["sup-silent"]!, for: "credited", seconds: answerSeconds + 20))

@@ -114,7 +114,13 @@ struct IntakeAPI: Sendable {
         }
         guard let refundId = RefundID(id) else { throw APIError.notFound("refund_not_found", "no such refund") }
         let input = body.isEmpty && kind == "withdraw"
-            ? nil : try JSONInput(body, allowed: ["evidence", "note"], maxDepth: 8)
+            ? nil : try JSONInput(body, allowed: ["evidence", "note", "route"], maxDepth: 8)
+        if kind == "fallback" {
+            // Today's fallback is the platform balance; another account needs the channel's account check first.
+            guard try input?.enumValue("route", PayoutRoute.self, code: "unknown_route") == .balance else {
+                throw APIError.unprocessable("unsupported_route", "the fallback route is balance")
+            }
+        }
         let evidence = try input?.evidence("evidence") ?? []
         let note = try input?.string("note", required: false, maxLength: 2000)
         let schema = schema
@@ -142,6 +148,11 @@ struct IntakeAPI: Sendable {
                     try repo.addEvidence(refundId, evidence)
                     try repo.markAppealed(refundId)
                     type = MessageType.refundAppealed
+                case "fallback":
+                    guard r.state == .payoutFailed else {
+                        throw APIError.conflict("invalid_state", "a fallback is chosen only after the payout failed")
+                    }
+                    type = MessageType.fallbackChosen
                 default:
                     guard r.state.canMove(to: .withdrawn) else {
                         throw APIError.conflict("invalid_state", "a refund can be withdrawn only before money moves")

@@ -100,6 +100,14 @@ enum OpenAPIDocument {
                    "responses": {"200": {"description": "withdrawal sent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
                                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
         },
+        "/v1/refunds/{id}/fallback": {
+          "post": {"summary": "After a failed payout, choose where the money goes instead", "operationId": "fallback",
+                   "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["route"], "additionalProperties": false, "properties": {"route": {"type": "string", "enum": ["balance"]}}}}}},
+                   "responses": {"200": {"description": "choice sent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
+                                 "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
+                                 "422": {"$ref": "#/components/responses/Error"}}}
+        },
         "/v1/review/queue": {
           "get": {"summary": "Manual review queue, overdue then oldest first", "operationId": "reviewQueue",
                   "responses": {"200": {"description": "the queue", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReviewQueue"}}}},

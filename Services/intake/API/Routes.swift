@@ -41,7 +41,7 @@ struct Routes: Sendable {
                 (.ok, try await api.refund(caller: caller, id: context.parameters.get("id") ?? ""))
             }
         }
-        for action in ["evidence", "appeal", "withdraw"] {
+        for action in ["evidence", "appeal", "withdraw", "fallback"] {
             router.post("/v1/refunds/:id/\(action)") { request, context in
                 await respond(request) { caller, body in
                     (.ok, try await api.buyerAction(caller: caller, id: context.parameters.get("id") ?? "",

@@ -185,5 +185,6 @@ public enum MessageType {
     public static let refundApproved = Topology.Key.refundApproved
     public static let refundVerified = Topology.Key.refundVerified
     public static let arbitrationDecided = Topology.Key.arbitrationDecided
+    public static let fallbackChosen = Topology.Key.fallbackChosen
     public static let refundStatus = "refund.status"
 }

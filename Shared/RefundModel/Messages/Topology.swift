@@ -40,6 +40,8 @@ public enum Topology {
         public static let refundApproved = "refund.approved"
         public static let refundVerified = "refund.verified"
         public static let supplierReply = "supplier.reply"
+        /// Intake → payout: the buyer's choice after the original route failed.
+        public static let fallbackChosen = "refund.fallback-chosen"
         /// Intake → supplier-verification: operations' decision on a disputed refund.
         public static let arbitrationDecided = "refund.arbitration-decided"
         public static func supplierRequest(supplier: String) -> String { "supplier.\(supplier).request" }
@@ -61,7 +63,7 @@ public enum Topology {
             return QueueSpec(name: service.rawValue,
                              bindings: [Key.refundApproved, Key.supplierReply, Key.arbitrationDecided])
         case .payout:
-            return QueueSpec(name: service.rawValue, bindings: [Key.refundVerified])
+            return QueueSpec(name: service.rawValue, bindings: [Key.refundVerified, Key.fallbackChosen])
         case .notification:
             return QueueSpec(name: service.rawValue, bindings: [Key.statusPrefix + "*"])
         }
