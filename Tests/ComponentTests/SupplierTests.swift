@@ -83,6 +83,12 @@ extension Component {
             (after[supplier]?[key] as? Int ?? 0) - (before[supplier]?[key] as? Int ?? 0)
         }
 
+        static func stop(_ s: ServiceProcesses, _ sandbox: Process) {
+            s.stop()
+            sandbox.terminate()
+            sandbox.waitUntilExit()
+        }
+
         static func explanations(_ refund: [String: Any]) -> [String] {
             (refund["timeline"] as? [[String: Any]] ?? []).compactMap { $0["explanation"] as? String }
         }
@@ -90,11 +96,7 @@ extension Component {
         @Test("confirmed, partial, unknown order, and used → dispute → arbitration for the buyer")
         func answers() throws {
             let (s, sandbox) = try Self.start()
-            defer {
-                s.stop()
-                sandbox.terminate()
-                sandbox.waitUntilExit()
-            }
+            defer { Self.stop(s, sandbox) }
             let verified = Verified()
             let before = try Self.stats()
 
@@ -141,11 +143,7 @@ extension Component {
         @Test("silence, a late answer, a duplicate, garbage and a forged answer change nothing they should not")
         func misbehaviour() throws {
             let (s, sandbox) = try Self.start()
-            defer {
-                s.stop()
-                sandbox.terminate()
-                sandbox.waitUntilExit()
-            }
+            defer { Self.stop(s, sandbox) }
             let verified = Verified()
             let before = try Self.stats()
 
