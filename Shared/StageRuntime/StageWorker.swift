@@ -93,23 +93,28 @@ final class StageWorker {
         return window
     }
 
-    /// Handles one window; retries transient database failures with backoff while keeping the deliveries.
+    /// Handles one window; retries transient database failures with backoff while keeping the deliveries, then
+    /// acks. A failed ack is not retried here: the channel is gone, and the broker redelivers to the inbox's no-op.
     private func handle(_ window: [Delivery], ackOn amqp: AMQPConnection) throws {
+        guard let outcome = try commit(window) else { return }
+        hooks.afterCommit?(window.count)
+        try amqp.ack(window[window.count - 1], multiple: true)
+        if outcome.deadLettered > 0 || outcome.duplicates > 0 {
+            logger.info("window handled", metadata: [
+                "window.size": "\(window.count)", "window.duplicates": "\(outcome.duplicates)",
+                "window.dead_lettered": "\(outcome.deadLettered)",
+            ])
+        }
+    }
+
+    /// Commits the window's transaction, retrying for about 20 s; nil when stopping before it committed.
+    private func commit(_ window: [Delivery]) throws -> WindowOutcome? {
         var backoff = Backoff(baseMillis: 100, capMillis: 5_000)
         let started = Date()
         while true {
-            guard ensureDatabase(), let db else { return }
+            guard ensureDatabase(), let db else { return nil }
             do {
-                let outcome = try process(window, on: db)
-                hooks.afterCommit?(window.count)
-                try amqp.ack(window[window.count - 1], multiple: true)
-                if outcome.deadLettered > 0 || outcome.duplicates > 0 {
-                    logger.info("window handled", metadata: [
-                        "window.size": "\(window.count)", "window.duplicates": "\(outcome.duplicates)",
-                        "window.dead_lettered": "\(outcome.deadLettered)",
-                    ])
-                }
-                return
+                return try process(window, on: db)
             } catch {
                 // Give up the window after ~20 s: close the channel so the broker requeues it, rather than let the
                 // heartbeat lapse while we hold deliveries without servicing the connection.
