@@ -27,13 +27,16 @@ let package = Package(
     ],
     dependencies: [swiftLog, hummingbird],
     targets: [
-        // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev)
+        // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev, libssl-dev for libcrypto's HMAC)
         .systemLibrary(
             name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(
             name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "Shared/COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
 
         // MARK: Shared libraries: C -> wrappers -> runtime -> services
         .target(name: "RefundModel", path: "Shared/RefundModel", swiftSettings: swiftSettings),
@@ -43,17 +46,28 @@ let package = Package(
             name: "StageRuntime",
             dependencies: ["AMQP", "Postgres", "RefundModel", .product(name: "Logging", package: "swift-log")],
             path: "Shared/StageRuntime", swiftSettings: swiftSettings),
+        /// A stage that also serves HTTP: intake's API, payout's channel callbacks.
+        .target(
+            name: "HTTPStage",
+            dependencies: ["StageRuntime", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Shared/HTTPStage", swiftSettings: swiftSettings),
+        /// HMAC-SHA256 signatures of the payment channels' callbacks (payout verifies, the payment sandbox signs).
+        .target(name: "ChannelSigning", dependencies: ["COpenSSL"], path: "Shared/ChannelSigning",
+                swiftSettings: swiftSettings),
 
         // MARK: Services (one executable each)
         .executableTarget(
             name: "Intake",
-            dependencies: ["StageRuntime", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["HTTPStage", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/intake", swiftSettings: swiftSettings),
         .executableTarget(name: "AutoReview", dependencies: ["StageRuntime"], path: "Services/auto-review",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "SupplierVerification", dependencies: ["StageRuntime"],
                           path: "Services/supplier-verification", swiftSettings: swiftSettings),
-        .executableTarget(name: "Payout", dependencies: ["StageRuntime"], path: "Services/payout",
+        .executableTarget(
+            name: "Payout",
+            dependencies: ["HTTPStage", "ChannelSigning", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Services/payout",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "Notification", dependencies: ["StageRuntime"], path: "Services/notification",
                           swiftSettings: swiftSettings),
@@ -72,15 +86,16 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         /// Plays the payment channels' refund APIs over HTTP (idempotent request numbers, PROCESSING, ABNORMAL…).
-        .executableTarget(name: "PaymentSandbox", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+        .executableTarget(name: "PaymentSandbox",
+                          dependencies: ["ChannelSigning", .product(name: "Hummingbird", package: "hummingbird")],
                           path: "Tools/payment-sandbox", swiftSettings: swiftSettings),
 
         // MARK: Tests
-        .testTarget(name: "RefundModelTests", dependencies: ["RefundModel"], path: "Tests/RefundModelTests",
+        .testTarget(name: "RefundModelTests", dependencies: ["RefundModel", "ChannelSigning"], path: "Tests/RefundModelTests",
                     swiftSettings: swiftSettings),
         .testTarget(
             name: "ComponentTests",
-            dependencies: ["AMQP", "Postgres", "StageRuntime", "RefundModel"],
+            dependencies: ["AMQP", "Postgres", "StageRuntime", "RefundModel", "ChannelSigning"],
             path: "Tests/ComponentTests", swiftSettings: swiftSettings),
     ]
 )

@@ -213,7 +213,7 @@ struct ReviewHandler: StageHandler {
             linePaid: line.paid,
             paymentChannel: a.order.paymentChannel, preferredRoute: a.preferredRoute, fastRefund: decision.fastRefund,
             advanceCompensation: decision.advanceCompensation, rule: decision.rule, evidence: a.evidence.map(\.kind),
-            approvedAt: at)
+            approvedAt: at, orderPaid: try a.order.totalPaid())
         try tx.publish(Topology.Key.refundApproved, Envelope(type: MessageType.refundApproved,
                                                              correlationId: c.refundId.description, payload: approved))
     }

@@ -1,6 +1,5 @@
 import Foundation
-import Hummingbird
-import Logging
+import HTTPStage
 import RefundModel
 import StageRuntime
 
@@ -12,40 +11,19 @@ enum Intake {
         StageDefinition(service: .intake, migrations: Schema.migrations, handler: IntakeHandler())
     }
 
-    /// Runs the stage (consumer, relay, timers on their own threads) and the HTTP server until SIGTERM/SIGINT;
-    /// then the server stops accepting, the stage finishes its window and drains its outbox.
+    /// Runs the stage and the HTTP API until SIGTERM/SIGINT (see `HTTPStage`).
     static func run() async -> Int32 {
         let env = StageRuntime.Environment()
         Logs.bootstrap(service: "intake", environment: env)
         let (settings, definition, http) = loadConfiguration(service: "intake") {
             (try StageSettings(env), try Intake.definition(env), try IntakeSettings(env))
         }
-        let runner = StageRunner(definition: definition, settings: settings)
-        let logger = Logger(label: "intake")
-        do { try runner.migrate() } catch {
-            logger.critical("migrations failed", metadata: ["error": "\(error)"])
-            return 1
+        return await HTTPStage.run(
+            service: "intake", settings: settings, definition: definition,
+            listener: .init(host: http.httpHost, port: http.httpPort), databaseConnections: http.databasePoolSize
+        ) { pool in
+            Routes(api: IntakeAPI(pool: pool, schema: definition.schema), tokens: http.tokens,
+                   bodyLimit: http.bodyLimitBytes).build()
         }
-        let stage = WorkerThread(name: "intake-stage") {
-            do { try runner.run(handleSignals: false) } catch {
-                logger.critical("stage failed", metadata: ["error": "\(error)"])
-            }
-        }
-        let pool = DatabasePool(url: settings.databaseURL, schema: definition.schema, size: http.databasePoolSize)
-        let routes = Routes(api: IntakeAPI(pool: pool, schema: definition.schema), tokens: http.tokens,
-                            bodyLimit: http.bodyLimitBytes)
-        let app = Application(
-            router: routes.build(),
-            configuration: .init(address: .hostname(http.httpHost, port: http.httpPort), serverName: "intake"),
-            onServerRunning: { _ in logger.info("http listening", metadata: ["http.port": "\(http.httpPort)"]) },
-            logger: logger)
-        var status: Int32 = 0
-        do { try await app.runService() } catch {
-            logger.critical("http server failed", metadata: ["error": "\(error)"])
-            status = 1
-        }
-        runner.stop.stop()
-        stage.join()
-        return status
     }
 }

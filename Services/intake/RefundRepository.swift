@@ -20,6 +20,8 @@ struct RefundRecord: Sendable {
     var findings: String?
     var expectedNextBy: Date?
     var createdAt: Date
+    /// Set while the current step is past its expected time (reported by the stage that owns it).
+    var overdueSince: Date? = nil
 }
 
 struct TimelineStep: Sendable {
@@ -72,7 +74,7 @@ struct RefundRepository {
     private static let columns = """
         refund_id, buyer_id, order_id, line_id, state, reason, currency, requested_fen, amount_fen,
         evidence::text AS evidence, preferred_route, appealed, excluded_reviewer, findings::text AS findings,
-        expected_next_by, created_at
+        expected_next_by, created_at, overdue_since
         """
 
     func refund(_ id: RefundID, forUpdate: Bool = false) throws -> RefundRecord? {
@@ -136,10 +138,12 @@ struct RefundRepository {
             try db.query("""
                 UPDATE refunds SET state = $2, amount_fen = coalesce($3::bigint, amount_fen),
                        findings = coalesce($4::jsonb, findings), excluded_reviewer = coalesce($5, excluded_reviewer),
-                       expected_next_by = $6::timestamptz, updated_at = now()
+                       expected_next_by = $6::timestamptz, updated_at = now(),
+                       overdue_since = CASE WHEN $7::boolean THEN coalesce(overdue_since, $8::timestamptz)
+                                            WHEN state <> $2 THEN NULL ELSE overdue_since END
                 WHERE refund_id = $1::uuid
                 """, [e.refundId.rawValue, e.step.rawValue, e.amount?.minorUnits, try e.findings.map(json),
-                      e.excludedReviewer, e.expectedNextBy])
+                      e.excludedReviewer, e.expectedNextBy, e.overdue == true, e.at])
         }
         try appendStep(e.refundId, step: e.step.rawValue, at: e.at, actor: e.actor, rule: e.rule?.rawValue,
                        explanation: e.explanation, amountFen: e.amount?.minorUnits,
@@ -198,7 +202,7 @@ struct RefundRepository {
             preferredRoute: try row.string("preferred_route"), appealed: try row.bool("appealed"),
             excludedReviewer: try row.optionalString("excluded_reviewer"),
             findings: try row.optionalString("findings"), expectedNextBy: try row.optionalDate("expected_next_by"),
-            createdAt: try row.date("created_at"))
+            createdAt: try row.date("created_at"), overdueSince: try row.optionalDate("overdue_since"))
     }
 
     func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try Self.encoder.encode(v), as: UTF8.self) }

@@ -58,5 +58,9 @@ enum Schema {
                 created_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (caller, key));
             """),
+        Migration(101, "overdue refunds", """
+            -- Set when a stage reports a step past its expected time (a payout past the channel's arrival time).
+            ALTER TABLE refunds ADD COLUMN overdue_since timestamptz;
+            """),
     ]
 }

@@ -17,13 +17,23 @@ struct ChannelClient: Sendable {
         case unknown(String)
     }
 
-    func refund(requestNo: String, channel: String, orderId: String, amountFen: Int64) -> Answer {
+    struct RefundRequest {
+        var requestNo: String
+        var channel: String
+        var orderId: String
+        var amountFen: Int64
+        /// A designated account (fallback); nil pays back the original payment.
+        var account: String?
+    }
+
+    func refund(_ refund: RefundRequest) -> Answer {
         var r = URLRequest(url: baseURL.appendingPathComponent("v1/refunds"))
         r.httpMethod = "POST"
         r.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        r.httpBody = try? JSONSerialization.data(withJSONObject: [
-            "outRequestNo": requestNo, "channel": channel, "orderId": orderId, "amountFen": amountFen,
-        ])
+        var body: [String: Any] = ["outRequestNo": refund.requestNo, "channel": refund.channel,
+                                   "orderId": refund.orderId, "amountFen": refund.amountFen]
+        if let account = refund.account { body["account"] = account }
+        r.httpBody = try? JSONSerialization.data(withJSONObject: body)
         return call(r)
     }
 

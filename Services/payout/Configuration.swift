@@ -11,6 +11,14 @@ struct PayoutSettings: Sendable {
     /// First pause before asking again about a PROCESSING or unknown refund; doubles up to a minute.
     var pollSeconds: Double
     var calendar: ArrivalCalendar
+    /// Channels paid in a daily batch (`BATCH_WINDOWS=bank_card=17:00`); default none: every channel at once.
+    var batches: BatchWindows
+    /// Where the channels' callbacks arrive (`POST /v1/channel-callbacks/{channel}`).
+    var callbackHost: String
+    var callbackPort: Int
+    /// Shared secret per channel for callback signatures: `alipay=s1,wechat=s2`, `*=s` for every channel. With
+    /// none, every callback is refused and polling alone settles refunds.
+    var callbackSecrets: [String: String]
 
     init(_ env: Environment) throws {
         let raw = try env.string("CHANNEL_URL", default: "http://127.0.0.1:8090")
@@ -24,5 +32,25 @@ struct PayoutSettings: Sendable {
             throw ConfigurationError(setting: "HOLIDAYS", problem: "a comma-separated list of YYYY-MM-DD dates")
         }
         calendar = c
+        guard let b = BatchWindows(setting: env.values["BATCH_WINDOWS"] ?? "") else {
+            throw ConfigurationError(setting: "BATCH_WINDOWS",
+                                     problem: "a comma-separated list of channel=HH:MM (alipay, wechat, bank_card, credit_card)")
+        }
+        batches = b
+        callbackHost = try env.string("CALLBACK_HOST", default: "127.0.0.1")
+        callbackPort = try env.int("CALLBACK_PORT", default: 8091, range: 1...65535)
+        var secrets: [String: String] = [:]
+        for entry in (env.values["CHANNEL_SECRETS"] ?? "").split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == "*" || PaymentChannel(rawValue: parts[0]) != nil,
+                  parts[1].utf8.count >= 16 else {
+                throw ConfigurationError(setting: "CHANNEL_SECRETS",
+                                         problem: "channel=secret pairs (secrets of at least 16 characters)")
+            }
+            secrets[parts[0]] = parts[1]
+        }
+        callbackSecrets = secrets
     }
+
+    func callbackSecret(_ channel: String) -> String? { callbackSecrets[channel] ?? callbackSecrets["*"] }
 }

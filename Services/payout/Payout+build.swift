@@ -1,14 +1,29 @@
+import HTTPStage
 import RefundModel
 import StageRuntime
 
-/// Payout. Consumes verified refunds and the buyer's fallback choice; calls the payment channels (HTTP); publishes
-/// `refund.status.*`; owns payouts with their request numbers and the platform balance ledger.
+/// Payout. Consumes verified refunds and the buyer's fallback choice; calls the payment channels (HTTP); receives
+/// their signed callbacks (HTTP); publishes `refund.status.*`; owns payouts with their request numbers, the
+/// platform balance ledger and the callbacks it accepted.
 enum Payout {
-    static func definition(_ env: Environment) throws -> StageDefinition {
+    static func definition(_ env: Environment) throws -> (StageDefinition, PayoutSettings, PayoutHandler) {
         let settings = try PayoutSettings(env)
-        return StageDefinition(
-            service: .payout, migrations: Schema.migrations,
-            handler: PayoutHandler(settings: settings,
-                                   client: ChannelClient(baseURL: settings.channelURL, timeout: settings.channelTimeout)))
+        let handler = PayoutHandler(settings: settings,
+                                    client: ChannelClient(baseURL: settings.channelURL, timeout: settings.channelTimeout))
+        return (StageDefinition(service: .payout, migrations: Schema.migrations, handler: handler), settings, handler)
+    }
+
+    static func run() async -> Int32 {
+        let env = Environment()
+        Logs.bootstrap(service: "payout", environment: env)
+        let (stage, (definition, settings, handler)) = loadConfiguration(service: "payout") {
+            (try StageSettings(env), try Payout.definition(env))
+        }
+        return await HTTPStage.run(
+            service: "payout", settings: stage, definition: definition,
+            listener: .init(host: settings.callbackHost, port: settings.callbackPort), databaseConnections: 2
+        ) { pool in
+            CallbackReceiver(pool: pool, schema: definition.schema, settings: settings, handler: handler).router()
+        }
     }
 }

@@ -7,9 +7,11 @@ import StageRuntime
 ///
 /// At most once: the payout row and its request number commit with the message that caused them; the channel is
 /// called later from a timer, always with that number. An unknown outcome (timeout, 5xx) is settled by querying the
-/// channel; only a channel that says it never saw the number is asked again — with the same number.
+/// channel; only a channel that says it never saw the number is asked again — with the same number. A channel's
+/// signed callback (`CallbackReceiver`) settles a PROCESSING refund through the same `settle`.
 struct PayoutHandler: StageHandler {
     static let callTimer = "payout-call"
+    static let overdueTimer = "payout-overdue"
     let settings: PayoutSettings
     let client: ChannelClient
     let logger = Logger(label: "payout")
@@ -27,38 +29,38 @@ struct PayoutHandler: StageHandler {
     }
 
     func fire(_ deadline: Deadline, in tx: StageTransaction) throws {
-        guard deadline.kind == Self.callTimer, let id = RefundID(deadline.key) else { return }
+        guard let id = RefundID(deadline.key) else { return }
         let repo = PayoutRepository(db: tx.db)
-        guard let p = try repo.load(id), p.state == "pending" || p.state == "processing" else { return }
-        var answer: ChannelClient.Answer
-        if p.called {
-            answer = client.query(requestNo: p.requestNo)
-            if answer == .notFound {  // never applied: asking again with the same number is safe
-                answer = client.refund(requestNo: p.requestNo, channel: p.route, orderId: p.orderId,
-                                       amountFen: p.amount.minorUnits)
-            }
-        } else {
-            try repo.markCalled(id)
-            answer = client.refund(requestNo: p.requestNo, channel: p.route, orderId: p.orderId,
-                                   amountFen: p.amount.minorUnits)
+        guard let p = try repo.load(id), p.isOpen else { return }
+        switch deadline.kind {
+        case Self.callTimer: try call(p, repo: repo, tx: tx)
+        case Self.overdueTimer: try overdue(p, repo: repo, tx: tx)
+        default: return
         }
-        switch answer {
-        case .status("SUCCESS"):
-            try repo.setState(id, "succeeded", lastStatus: "SUCCESS")
-            try status(p, .credited, actor: "channel:\(p.route)", tx: tx, why: "the \(p.route) refund succeeded")
-        case .status("ABNORMAL"), .status("CLOSED"):
-            try repo.setState(id, "failed", lastStatus: "ABNORMAL")
-            try status(p, .payoutFailed, actor: "channel:\(p.route)", tx: tx,
-                       why: "the original account cannot receive it (closed card or frozen account): choose your "
-                           + "platform balance to receive it instantly")
-        case .status(let other):
-            // PROCESSING (or anything not final): ask again later, doubling the pause up to a minute.
-            try repo.setState(id, "processing", lastStatus: other)
-            try again(p, tx: tx)
-        case .notFound, .unknown:
-            logger.warning("channel outcome unknown; will query", metadata: ["refund.id": "\(id)"])
-            try repo.setState(id, "processing", lastStatus: nil)
-            try again(p, tx: tx)
+    }
+
+    /// Applies a channel status to an open payout (from a call, a query, or a verified callback). Returns false
+    /// when the status is not final (PROCESSING).
+    @discardableResult
+    func settle(_ p: PayoutRecord, status: String, repo: PayoutRepository, tx: StageTransaction) throws -> Bool {
+        switch status {
+        case "SUCCESS":
+            try repo.setState(p.refundId, "succeeded", lastStatus: "SUCCESS")
+            try tx.cancelDeadline(kind: Self.callTimer, key: p.refundId.description)
+            try tx.cancelDeadline(kind: Self.overdueTimer, key: p.refundId.description)
+            try publish(p, .credited, actor: "channel:\(p.route)", tx: tx, why: "the \(p.route) refund succeeded")
+            return true
+        case "ABNORMAL", "CLOSED":
+            try repo.setState(p.refundId, "failed", lastStatus: status)
+            try tx.cancelDeadline(kind: Self.callTimer, key: p.refundId.description)
+            try tx.cancelDeadline(kind: Self.overdueTimer, key: p.refundId.description)
+            try publish(p, .payoutFailed, actor: "channel:\(p.route)", tx: tx,
+                        why: "the account cannot receive it (closed card or frozen account): choose your platform "
+                            + "balance (instant) or another account")
+            return true
+        default:
+            try repo.setState(p.refundId, "processing", lastStatus: status)
+            return false
         }
     }
 
@@ -66,17 +68,24 @@ struct PayoutHandler: StageHandler {
 
     private func verified(_ v: RefundVerified, repo: PayoutRepository, tx: StageTransaction) throws {
         let a = v.approved
-        let others = try repo.committedFen(orderId: a.orderId, lineId: a.lineId, except: a.refundId)
-        guard others + v.amount.minorUnits <= a.linePaid.minorUnits else {
-            throw StageError.permanent("over-refund refused: \(others) fen already refunded on this line, "
+        let onLine = try repo.committedFen(orderId: a.orderId, lineId: a.lineId, except: a.refundId)
+        guard onLine + v.amount.minorUnits <= a.linePaid.minorUnits else {
+            throw StageError.permanent("over-refund refused: \(onLine) fen already refunded on this line, "
                 + "\(v.amount.minorUnits) more would exceed the \(a.linePaid.minorUnits) paid")
+        }
+        if let orderPaid = a.orderPaid {
+            let onOrder = try repo.committedFen(orderId: a.orderId, lineId: nil, except: a.refundId)
+            guard onOrder + v.amount.minorUnits <= orderPaid.minorUnits else {
+                throw StageError.permanent("over-refund refused: \(onOrder) fen already refunded on this order, "
+                    + "\(v.amount.minorUnits) more would exceed the \(orderPaid.minorUnits) paid")
+            }
         }
         // Balance where DOMAIN.md §5 offers it (undelivered orders), or when the buyer paid from the balance.
         let toBalance = a.paymentChannel == .balance || (a.preferredRoute == .balance && a.reason == .notDelivered)
         let now = Date()
         if toBalance {
-            guard try repo.insert(v, route: PaymentChannel.balance.rawValue, state: "succeeded", expectedAt: now)
-            else { return }
+            guard try repo.insert(v, route: PaymentChannel.balance.rawValue, state: "succeeded", sendAt: now,
+                                  expectedAt: now) else { return }
             _ = try repo.creditBalance(buyer: a.buyerId, refund: a.refundId, amount: v.amount)
             // Two steps even when instant: the buyer's timeline (and the state machine) go through processing.
             try tx.publishStatus(RefundStatusEvent(
@@ -88,14 +97,54 @@ struct PayoutHandler: StageHandler {
                 actor: "channel:balance", explanation: "credited to your platform balance", amount: v.amount))
             return
         }
-        let expected = settings.calendar.expectedArrival(channel: a.paymentChannel, paidOutAt: now)
-        guard try repo.insert(v, route: a.paymentChannel.rawValue, state: "pending", expectedAt: expected) else {
-            return
-        }
-        try tx.schedule(kind: Self.callTimer, key: a.refundId.description, dueAt: now)
+        let (sendAt, expected) = timing(a.paymentChannel, now: now)
+        guard try repo.insert(v, route: a.paymentChannel.rawValue, state: "pending", sendAt: sendAt,
+                              expectedAt: expected) else { return }
+        try tx.schedule(kind: Self.callTimer, key: a.refundId.description, dueAt: sendAt)
+        try tx.schedule(kind: Self.overdueTimer, key: a.refundId.description, dueAt: expected)
         try tx.publishStatus(RefundStatusEvent(
             refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .processing, at: now, actor: "system",
-            explanation: "refund sent back by \(a.paymentChannel.rawValue)", amount: v.amount, expectedNextBy: expected))
+            explanation: "refund sent back by \(a.paymentChannel.rawValue)" + batchNote(a.paymentChannel, sendAt, now),
+            amount: v.amount, expectedNextBy: expected))
+    }
+
+    private func call(_ p: PayoutRecord, repo: PayoutRepository, tx: StageTransaction) throws {
+        var answer: ChannelClient.Answer
+        let request = ChannelClient.RefundRequest(requestNo: p.requestNo, channel: p.route, orderId: p.orderId,
+                                                  amountFen: p.amount.minorUnits, account: p.accountNo)
+        if p.called {
+            answer = client.query(requestNo: p.requestNo)
+            if answer == .notFound {  // never applied: asking again with the same number is safe
+                answer = client.refund(request)
+            }
+        } else {
+            try repo.markCalled(p.refundId)
+            answer = client.refund(request)
+        }
+        switch answer {
+        case .status(let status):
+            if try !settle(p, status: status, repo: repo, tx: tx) { try again(p, tx: tx) }
+        case .notFound, .unknown:
+            logger.warning("channel outcome unknown; will query", metadata: ["refund.id": "\(p.refundId)"])
+            try repo.setState(p.refundId, "processing", lastStatus: nil)
+            try again(p, tx: tx)
+        }
+    }
+
+    /// Past the channel's expected arrival and still not confirmed: marked overdue, and the buyer told why
+    /// (DOMAIN.md §6: "a delay says why"). The follow-up ticket becomes available in intake.
+    private func overdue(_ p: PayoutRecord, repo: PayoutRepository, tx: StageTransaction) throws {
+        try repo.markOverdue(p.refundId)
+        let channel = PaymentChannel(rawValue: p.route) ?? .bankCard
+        let why: String
+        switch ArrivalCalendar.promise(for: channel) {
+        case .workingDays: why = "bank clearing is taking longer than the usual working days"
+        default: why = "\(p.route) has not confirmed the refund yet"
+        }
+        try tx.publishStatus(RefundStatusEvent(
+            refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: .processing, at: Date(),
+            actor: "system", explanation: "late: \(why); we are following it up with the channel",
+            amount: p.amount, expectedNextBy: p.expectedAt, overdue: true))
     }
 
     private func fallback(_ action: BuyerAction, repo: PayoutRepository, tx: StageTransaction) throws {
@@ -103,22 +152,58 @@ struct PayoutHandler: StageHandler {
             logger.info("fallback ignored: the payout is not waiting for one", metadata: ["refund.id": "\(action.refundId)"])
             return
         }
+        let choice = action.fallback ?? FallbackChoice(route: .balance)
+        if choice.route == .account, let account = choice.account, DesignatedAccount.channels.contains(account.channel) {
+            // Money moves again under a new request number: the failed one moved nothing (ABNORMAL is final at the
+            // channel), and this row's state (failed → pending, under its lock) lets only one fallback through.
+            let now = Date()
+            let (sendAt, expected) = timing(account.channel, now: now)
+            try repo.retarget(p.refundId, route: account.channel.rawValue, accountNo: account.number, sendAt: sendAt,
+                              expectedAt: expected)
+            try tx.schedule(kind: Self.callTimer, key: p.refundId.description, dueAt: sendAt)
+            try tx.schedule(kind: Self.overdueTimer, key: p.refundId.description, dueAt: expected)
+            try tx.publishStatus(RefundStatusEvent(
+                refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: .processing, at: now,
+                actor: "buyer", explanation: "you chose your \(account.channel.rawValue) account \(account.masked)"
+                    + batchNote(account.channel, sendAt, now),
+                amount: p.amount, expectedNextBy: expected))
+            return
+        }
         // The failed route moved no money (ABNORMAL); the balance ledger's unique key keeps this at most once.
-        try status(p, .processing, actor: "buyer", tx: tx, why: "you chose your platform balance")
+        try publish(p, .processing, actor: "buyer", tx: tx, why: "you chose your platform balance")
         guard try repo.creditBalance(buyer: p.buyerId, refund: p.refundId, amount: p.amount) else { return }
         try repo.setState(p.refundId, "succeeded", lastStatus: "BALANCE", route: PaymentChannel.balance.rawValue)
-        try status(p, .credited, actor: "channel:balance", tx: tx, why: "credited to your platform balance")
+        try publish(p, .credited, actor: "channel:balance", tx: tx, why: "credited to your platform balance")
     }
 
     // MARK: - Helpers
+
+    /// When the channel is called (now, or the channel's next daily batch) and when the money is expected.
+    private func timing(_ channel: PaymentChannel, now: Date) -> (send: Date, expected: Date) {
+        let send = settings.batches.sendTime(channel: channel, now: now)
+        return (send, settings.calendar.expectedArrival(channel: channel, paidOutAt: send))
+    }
+
+    private func batchNote(_ channel: PaymentChannel, _ sendAt: Date, _ now: Date) -> String {
+        sendAt > now ? " in the channel's daily batch at \(Self.localTime(sendAt))" : ""
+    }
+
+    /// `YYYY-MM-DD HH:MM` in platform time (UTC+8), for explanations.
+    static func localTime(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        return f.string(from: date)
+    }
 
     private func again(_ p: PayoutRecord, tx: StageTransaction) throws {
         let pause = min(60, settings.pollSeconds * pow(2, Double(min(p.attempts, 6))))
         try tx.schedule(kind: Self.callTimer, key: p.refundId.description, dueAt: Date().addingTimeInterval(pause))
     }
 
-    private func status(_ p: PayoutRecord, _ step: RefundState, actor: String, tx: StageTransaction,
-                        why: String) throws {
+    private func publish(_ p: PayoutRecord, _ step: RefundState, actor: String, tx: StageTransaction,
+                         why: String) throws {
         try tx.publishStatus(RefundStatusEvent(
             refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: step, at: Date(), actor: actor,
             explanation: why, amount: p.amount))

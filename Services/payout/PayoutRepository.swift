@@ -12,41 +12,59 @@ struct PayoutRecord {
     var state: String
     var called: Bool
     var attempts: Int
+    var accountNo: String?
+    var expectedAt: Date?
+
+    var isOpen: Bool { state == "pending" || state == "processing" }
 }
 
 /// Every SQL statement of payout.
 struct PayoutRepository {
     let db: PostgresConnection
 
-    func insert(_ v: RefundVerified, route: String, state: String, expectedAt: Date?) throws -> Bool {
+    func insert(_ v: RefundVerified, route: String, state: String, sendAt: Date, expectedAt: Date?) throws -> Bool {
         let a = v.approved
         return try db.execute("""
             INSERT INTO payouts (refund_id, request_no, order_id, line_id, buyer_id, route, amount_fen, currency, state,
-                                 expected_at)
-            VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7::bigint, $8, $9, $10::timestamptz) ON CONFLICT DO NOTHING
+                                 send_at, expected_at)
+            VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7::bigint, $8, $9, $10::timestamptz, $11::timestamptz)
+            ON CONFLICT DO NOTHING
             """, [a.refundId.rawValue, UUID(), a.orderId, a.lineId, a.buyerId, route, v.amount.minorUnits,
-                  v.amount.currency.code, state, expectedAt]) == 1
+                  v.amount.currency.code, state, sendAt, expectedAt]) == 1
     }
 
-    /// What other payouts of the same order line took or are taking (failed ones moved no money).
-    func committedFen(orderId: String, lineId: String, except refund: RefundID) throws -> Int64 {
+    /// What other payouts of the same order (or, with `lineId`, of one line) took or are taking; failed ones moved
+    /// no money.
+    func committedFen(orderId: String, lineId: String?, except refund: RefundID) throws -> Int64 {
         try db.query("""
             SELECT coalesce(sum(amount_fen), 0)::bigint AS n FROM payouts
-            WHERE order_id = $1 AND line_id = $2 AND refund_id <> $3::uuid AND state <> 'failed'
+            WHERE order_id = $1 AND ($2::text IS NULL OR line_id = $2) AND refund_id <> $3::uuid AND state <> 'failed'
             """, [orderId, lineId, refund.rawValue])[0].int64("n")
     }
 
+    private static let columns = """
+        refund_id, request_no, order_id, buyer_id, route, amount_fen, currency, state, called, attempts, account_no,
+        expected_at
+        """
+
     func load(_ id: RefundID) throws -> PayoutRecord? {
-        guard let row = try db.query("""
-            SELECT refund_id, request_no, order_id, buyer_id, route, amount_fen, currency, state, called, attempts
-            FROM payouts WHERE refund_id = $1::uuid FOR UPDATE
-            """, [id.rawValue]).first else { return nil }
-        return PayoutRecord(
-            refundId: id, requestNo: try row.string("request_no"), orderId: try row.string("order_id"),
-            buyerId: try row.string("buyer_id"), route: try row.string("route"),
+        try db.query("SELECT \(Self.columns) FROM payouts WHERE refund_id = $1::uuid FOR UPDATE", [id.rawValue])
+            .first.map(record)
+    }
+
+    func load(requestNo: UUID) throws -> PayoutRecord? {
+        try db.query("SELECT \(Self.columns) FROM payouts WHERE request_no = $1::uuid FOR UPDATE", [requestNo])
+            .first.map(record)
+    }
+
+    private func record(_ row: PostgresRow) throws -> PayoutRecord {
+        PayoutRecord(
+            refundId: RefundID(try row.string("refund_id"))!, requestNo: try row.string("request_no"),
+            orderId: try row.string("order_id"), buyerId: try row.string("buyer_id"), route: try row.string("route"),
             amount: try Money(minorUnits: try row.int64("amount_fen"),
                               currency: Currency(try row.string("currency")) ?? .cny),
-            state: try row.string("state"), called: try row.bool("called"), attempts: try row.int("attempts"))
+            state: try row.string("state"), called: try row.bool("called"), attempts: try row.int("attempts"),
+            accountNo: try row.optionalString("account_no"), expectedAt: try row.optionalDate("expected_at"))
     }
 
     func markCalled(_ id: RefundID) throws {
@@ -54,7 +72,7 @@ struct PayoutRepository {
             + "WHERE refund_id = $1::uuid", [id.rawValue])
     }
 
-    /// States only move forward: pending → processing → succeeded | failed, and failed → succeeded by a fallback.
+    /// States only move forward: pending → processing → succeeded | failed, and failed → pending by a fallback.
     func setState(_ id: RefundID, _ state: String, lastStatus: String?, route: String? = nil) throws {
         try db.query("""
             UPDATE payouts SET state = $2, last_status = coalesce($3, last_status), route = coalesce($4, route),
@@ -62,10 +80,34 @@ struct PayoutRepository {
             """, [id.rawValue, state, lastStatus, route])
     }
 
+    /// A fallback to a designated account: a new request number (the failed one is kept), called afresh.
+    func retarget(_ id: RefundID, route: String, accountNo: String, sendAt: Date, expectedAt: Date) throws {
+        try db.query("""
+            UPDATE payouts SET failed_request_no = request_no, request_no = $2::uuid, route = $3, account_no = $4,
+                   state = 'pending', called = false, attempts = 0, last_status = NULL, send_at = $5::timestamptz,
+                   expected_at = $6::timestamptz, overdue_at = NULL, updated_at = now()
+            WHERE refund_id = $1::uuid AND state = 'failed'
+            """, [id.rawValue, UUID(), route, accountNo, sendAt, expectedAt])
+    }
+
+    func markOverdue(_ id: RefundID) throws {
+        try db.query("UPDATE payouts SET overdue_at = now() WHERE refund_id = $1::uuid AND overdue_at IS NULL",
+                     [id.rawValue])
+    }
+
     func creditBalance(buyer: String, refund: RefundID, amount: Money) throws -> Bool {
         try db.execute("""
             INSERT INTO balance_ledger (buyer_id, refund_id, amount_fen, currency) VALUES ($1, $2::uuid, $3::bigint, $4)
             ON CONFLICT DO NOTHING
             """, [buyer, refund.rawValue, amount.minorUnits, amount.currency.code]) == 1
+    }
+
+    /// Records a verified callback; false when its nonce was seen before (a replay).
+    func recordCallback(channel: String, nonce: String, requestNo: UUID, status: String, outcome: String) throws
+        -> Bool {
+        try db.execute("""
+            INSERT INTO channel_callbacks (channel, nonce, request_no, status, outcome) VALUES ($1, $2, $3::uuid, $4, $5)
+            ON CONFLICT DO NOTHING
+            """, [channel, nonce, requestNo, status, outcome]) == 1
     }
 }

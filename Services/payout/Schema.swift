@@ -32,5 +32,22 @@ enum Schema {
                 currency text NOT NULL,
                 created_at timestamptz NOT NULL DEFAULT now());
             """),
+        Migration(101, "designated accounts, batches, overdue, channel callbacks", """
+            -- A fallback to a designated account pays again under a new request number: the failed attempt's
+            -- number is kept (the channel answered ABNORMAL for it: it moved no money).
+            ALTER TABLE payouts ADD COLUMN account_no text,
+                                ADD COLUMN failed_request_no uuid,
+                                ADD COLUMN send_at timestamptz,
+                                ADD COLUMN overdue_at timestamptz;
+            -- Every callback that passed the signature check, append-only. The nonce's uniqueness refuses replays.
+            CREATE TABLE channel_callbacks (
+                channel text NOT NULL,
+                nonce text NOT NULL,
+                request_no uuid NOT NULL,
+                status text NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now(),
+                outcome text NOT NULL,
+                PRIMARY KEY (channel, nonce));
+            """),
     ]
 }

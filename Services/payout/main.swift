@@ -1,3 +1,3 @@
-import StageRuntime
+import Foundation
 
-runStage("payout", definition: Payout.definition)
+exit(await Payout.run())

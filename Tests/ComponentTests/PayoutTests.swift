@@ -13,17 +13,25 @@ extension Component {
             var payout: ServiceProcesses
             let sandbox: Process
             let sandboxPort = Int.random(in: 40_000...44_999)
-            static func payoutEnv(_ port: Int) -> [String: String] {
-                ["CHANNEL_URL": "http://127.0.0.1:\(port)", "CHANNEL_TIMEOUT_SECONDS": "1", "PAYOUT_POLL_SECONDS": "0.3"]
-            }
+            let callbackPort = Int.random(in: 45_000...47_999)
+            static let callbackSecret = "test-callback-secret-0123"
+            let payoutEnv: [String: String]
 
-            init() throws {
+            /// `payout`/`sandbox`: settings on top of the defaults (e.g. slower polls so only callbacks settle).
+            init(payout extraPayout: [String: String] = [:], sandbox extraSandbox: [String: String] = [:]) throws {
                 (sandbox, _) = try ServiceProcesses.launchTool("payment-sandbox", env: [
                     "SANDBOX_HTTP_PORT": String(sandboxPort), "SANDBOX_PROCESSING_SECONDS": "1",
-                ], ready: "Server started")
+                    "SANDBOX_CALLBACK_URL": "http://127.0.0.1:\(callbackPort)/v1/channel-callbacks",
+                    "SANDBOX_CALLBACK_SECRET": Self.callbackSecret,
+                ].merging(extraSandbox) { $1 }, ready: "Server started")
                 upstream = try ServiceProcesses(["intake", "auto-review", "supplier-verification"],
                                                 env: IntakeAPITests.relaxedRisk.merging(["VERIFY_KINDS": "physical"]) { $1 })
-                payout = try ServiceProcesses(["payout"], env: Self.payoutEnv(sandboxPort))
+                payoutEnv = [
+                    "CHANNEL_URL": "http://127.0.0.1:\(sandboxPort)", "CHANNEL_TIMEOUT_SECONDS": "1",
+                    "PAYOUT_POLL_SECONDS": "0.3", "CALLBACK_PORT": String(callbackPort),
+                    "CHANNEL_SECRETS": "*=\(Self.callbackSecret)",
+                ].merging(extraPayout) { $1 }
+                payout = try ServiceProcesses(["payout"], env: payoutEnv)
                 let c = try TestStack.connect()
                 try c.purgeQueue(Topology.deadLetterQueue(of: ServiceName.payout.rawValue))
                 c.close()
@@ -31,7 +39,7 @@ extension Component {
 
             func restartPayoutAfterKill() throws {
                 payout.kill9("payout")
-                payout = try ServiceProcesses(["payout"], env: Self.payoutEnv(sandboxPort))
+                payout = try ServiceProcesses(["payout"], env: payoutEnv)
             }
 
             func stop() {
@@ -123,7 +131,7 @@ extension Component {
             let failed = try s.wait(id, "payout_failed")
             #expect(Self.steps(failed).last?["explanation"] as? String != nil)
             #expect(try s.upstream.http("POST", "/v1/refunds/\(id)/fallback", token: IntakeAPITests.b1,
-                                        body: s.upstream.json(["route": "original"])).status == 422)
+                                        body: s.upstream.json(["route": "original"])).status == 400)
             #expect(try s.upstream.http("POST", "/v1/refunds/\(id)/fallback", token: IntakeAPITests.b1,
                                         body: s.upstream.json(["route": "balance"])).status == 200)
             let credited = try s.wait(id, "credited")

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPStage
 import Postgres
 import RefundModel
 import StageRuntime
@@ -114,13 +115,8 @@ struct IntakeAPI: Sendable {
         }
         guard let refundId = RefundID(id) else { throw APIError.notFound("refund_not_found", "no such refund") }
         let input = body.isEmpty && kind == "withdraw"
-            ? nil : try JSONInput(body, allowed: ["evidence", "note", "route"], maxDepth: 8)
-        if kind == "fallback" {
-            // Today's fallback is the platform balance; another account needs the channel's account check first.
-            guard try input?.enumValue("route", PayoutRoute.self, code: "unknown_route") == .balance else {
-                throw APIError.unprocessable("unsupported_route", "the fallback route is balance")
-            }
-        }
+            ? nil : try JSONInput(body, allowed: ["evidence", "note", "route", "account"], maxDepth: 8)
+        let fallback = try kind == "fallback" ? Self.fallbackChoice(input) : nil
         let evidence = try input?.evidence("evidence") ?? []
         let note = try input?.string("note", required: false, maxLength: 2000)
         let schema = schema
@@ -131,7 +127,8 @@ struct IntakeAPI: Sendable {
                     throw APIError.notFound("refund_not_found", "no such refund")
                 }
                 let now = Date()
-                let action = BuyerAction(refundId: refundId, buyerId: buyerId, evidence: evidence, note: note, at: now)
+                let action = BuyerAction(refundId: refundId, buyerId: buyerId, evidence: evidence, note: note,
+                                         fallback: fallback, at: now)
                 let type: String
                 switch kind {
                 case "evidence":
@@ -159,13 +156,23 @@ struct IntakeAPI: Sendable {
                     }
                     type = MessageType.refundWithdrawn
                 }
+                let chosen = fallback.map { f in
+                    f.account.map { "to your \($0.channel.rawValue) account \($0.masked)" } ?? "to your platform balance"
+                }
                 try repo.appendStep(refundId, step: type.replacingOccurrences(of: "refund.", with: ""), at: now,
-                                    actor: "buyer", explanation: note)
+                                    actor: "buyer", explanation: chosen ?? note)
                 try tx.publish(type, Envelope(type: type, correlationId: refundId.description, payload: action))
                 guard let updated = try repo.refund(refundId) else { throw APIError.notFound("refund_not_found", "") }
                 return try Self.encode(RefundView(updated, steps: try repo.timeline(refundId)))
             }
         }
+    }
+
+    /// DOMAIN.md §5: after a failed payout, the platform balance or an account the buyer designates.
+    private static func fallbackChoice(_ input: JSONInput?) throws -> FallbackChoice {
+        guard let input else { throw APIError.badRequest("missing_field", "route is required") }
+        let route = try input.enumValue("route", FallbackChoice.Route.self, code: "unknown_route")!
+        return FallbackChoice(route: route, account: route == .account ? try input.account("account") : nil)
     }
 
     // MARK: Reviewer

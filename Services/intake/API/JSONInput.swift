@@ -120,6 +120,35 @@ struct JSONInput {
     }
 
     /// Evidence items: `[{"kind": "...", "reference": "...", "text": "..."}]`, at most 20.
+    /// A designated account for a fallback payout: `{"channel": "bank_card"|"alipay", "number": "..."}`. A card
+    /// number is 12-19 digits; an Alipay account is a mainland mobile number or an e-mail address.
+    func account(_ key: String) throws -> DesignatedAccount {
+        guard let v = fields[key], !isNull(v) else { throw APIError.badRequest("missing_field", "\(key) is required") }
+        guard case .object(let o) = v else { throw APIError.badRequest("wrong_type", "\(key) must be an object") }
+        guard Set(o.keys).isSubset(of: ["channel", "number"]) else {
+            throw APIError.badRequest("unknown_field", "\(key) has only channel and number")
+        }
+        guard case .string(let c)? = o["channel"], let channel = PaymentChannel(rawValue: c),
+              DesignatedAccount.channels.contains(channel) else {
+            throw APIError.badRequest("unknown_channel", "\(key).channel must be bank_card or alipay")
+        }
+        guard case .string(let raw)? = o["number"] else {
+            throw APIError.badRequest("missing_field", "\(key).number is required")
+        }
+        let number = raw.filter { $0 != " " && $0 != "-" }
+        let digits = !number.isEmpty && number.allSatisfy { $0.isASCII && $0.isNumber }
+        let valid: Bool
+        switch channel {
+        case .bankCard: valid = digits && (12...19).contains(number.count)
+        default:
+            let mobile = digits && number.count == 11 && number.first == "1"
+            let email = number.count <= 100 && number.split(separator: "@").count == 2 && number.contains(".")
+            valid = mobile || email
+        }
+        guard valid else { throw APIError.badRequest("invalid_value", "\(key).number is not a valid account") }
+        return DesignatedAccount(channel: channel, number: number)
+    }
+
     func evidence(_ key: String) throws -> [EvidenceItem] {
         guard let v = fields[key], !isNull(v) else { return [] }
         guard case .array(let items) = v else { throw APIError.badRequest("wrong_type", "\(key) must be an array") }

@@ -40,6 +40,7 @@ enum OpenAPIDocument {
                                     "amount": {"$ref": "#/components/schemas/Money"}, "preferredRoute": {"type": "string"},
                                     "appealed": {"type": "boolean"}, "createdAt": {"type": "string", "format": "date-time"},
                                     "expectedNextBy": {"type": "string", "format": "date-time"},
+                                    "overdueSince": {"type": "string", "format": "date-time"},
                                     "missingEvidence": {"type": "array", "items": {"type": "string"}},
                                     "rejectionReason": {"type": "string"},
                                     "timeline": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}},
@@ -103,10 +104,10 @@ enum OpenAPIDocument {
         "/v1/refunds/{id}/fallback": {
           "post": {"summary": "After a failed payout, choose where the money goes instead", "operationId": "fallback",
                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
-                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["route"], "additionalProperties": false, "properties": {"route": {"type": "string", "enum": ["balance"]}}}}}},
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["route"], "additionalProperties": false, "properties": {"route": {"type": "string", "enum": ["balance", "account"]}, "note": {"type": "string"}, "evidence": {"type": "array"}, "account": {"type": "object", "required": ["channel", "number"], "additionalProperties": false, "properties": {"channel": {"type": "string", "enum": ["bank_card", "alipay"]}, "number": {"type": "string"}}}}}}}},
                    "responses": {"200": {"description": "choice sent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
                                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
-                                 "422": {"$ref": "#/components/responses/Error"}}}
+                                 "400": {"$ref": "#/components/responses/Error"}}}
         },
         "/v1/review/queue": {
           "get": {"summary": "Manual review queue, overdue then oldest first", "operationId": "reviewQueue",

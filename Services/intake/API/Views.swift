@@ -25,6 +25,8 @@ struct RefundView: Encodable, Sendable {
     var appealed: Bool
     var createdAt: Date
     var expectedNextBy: Date?
+    /// Since when the current step is late (a payout past its channel's arrival time).
+    var overdueSince: Date?
     /// From the latest step that asked for evidence, while the refund waits for it.
     var missingEvidence: [String]?
     /// Why it was rejected, while it stands rejected.
@@ -45,6 +47,7 @@ struct RefundView: Encodable, Sendable {
         appealed = r.appealed
         createdAt = r.createdAt
         expectedNextBy = r.expectedNextBy
+        overdueSince = r.overdueSince
         timeline = steps.map {
             Step(step: $0.step, at: $0.at, actor: $0.actor, rule: $0.rule, explanation: $0.explanation,
                  amount: money($0.amountFen),

@@ -92,6 +92,11 @@ public struct OrderFacts: Codable, Sendable, Equatable {
     }
 
     public func line(_ id: String) -> OrderLineFacts? { lines.first { $0.lineId == id } }
+
+    /// What the buyer paid for the whole order: the cap on the sum of its refunds (DOMAIN.md §1).
+    public func totalPaid() throws -> Money {
+        try lines.dropFirst().reduce(lines.first?.paid ?? .zero()) { try $0.adding($1.paid) }
+    }
 }
 
 /// A marketplace order event (`order.placed`, `order.paid`, `order.delivered`, `order.consumed`). `placed` carries

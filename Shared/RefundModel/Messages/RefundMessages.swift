@@ -37,19 +37,59 @@ public struct RefundApplied: Codable, Sendable {
     }
 }
 
-/// `refund.evidence-added`, `refund.appealed` (with the appeal's new evidence), `refund.withdrawn`.
+/// An account the buyer designates when the original route failed (DOMAIN.md §5, S2): a bank card or an Alipay
+/// account. The number is personal data: it travels only to payout (which needs it to pay) and is masked everywhere
+/// else.
+public struct DesignatedAccount: Codable, Sendable, Equatable {
+    public var channel: PaymentChannel
+    public var number: String
+
+    public init(channel: PaymentChannel, number: String) {
+        self.channel = channel
+        self.number = number
+    }
+
+    /// The channels an account can be designated on.
+    public static let channels: Set<PaymentChannel> = [.bankCard, .alipay]
+
+    /// The number as the buyer may see it in a timeline: the last four characters.
+    public var masked: String { "****" + String(number.suffix(4)) }
+}
+
+/// The buyer's choice after a failed payout: the platform balance (instant) or a designated account.
+public struct FallbackChoice: Codable, Sendable, Equatable {
+    public enum Route: String, Codable, Sendable, CaseIterable {
+        case balance
+        case account
+    }
+
+    public var route: Route
+    public var account: DesignatedAccount?
+
+    public init(route: Route, account: DesignatedAccount? = nil) {
+        self.route = route
+        self.account = account
+    }
+}
+
+/// `refund.evidence-added`, `refund.appealed` (with the appeal's new evidence), `refund.withdrawn`,
+/// `refund.fallback-chosen` (with the choice).
 public struct BuyerAction: Codable, Sendable {
     public var refundId: RefundID
     public var buyerId: String
     public var evidence: [EvidenceItem]
     public var note: String?
+    /// Fallback only; absent means the balance (the only choice before designated accounts existed).
+    public var fallback: FallbackChoice?
     public var at: Date
 
-    public init(refundId: RefundID, buyerId: String, evidence: [EvidenceItem] = [], note: String? = nil, at: Date) {
+    public init(refundId: RefundID, buyerId: String, evidence: [EvidenceItem] = [], note: String? = nil,
+                fallback: FallbackChoice? = nil, at: Date) {
         self.refundId = refundId
         self.buyerId = buyerId
         self.evidence = evidence
         self.note = note
+        self.fallback = fallback
         self.at = at
     }
 }
@@ -97,6 +137,8 @@ public struct RefundApproved: Codable, Sendable {
     public var amount: Money
     /// What the buyer paid for the line: partial answers are recomputed from it.
     public var linePaid: Money
+    /// What the buyer paid for the whole order: payout's cap across its lines (absent in older messages).
+    public var orderPaid: Money?
     public var paymentChannel: PaymentChannel
     public var preferredRoute: PayoutRoute
     public var fastRefund: Bool
@@ -109,8 +151,9 @@ public struct RefundApproved: Codable, Sendable {
                 productKind: ProductKind, reason: RefundReason, amount: Money, linePaid: Money,
                 paymentChannel: PaymentChannel,
                 preferredRoute: PayoutRoute, fastRefund: Bool, advanceCompensation: Bool, rule: RuleID,
-                evidence: [EvidenceKind], approvedAt: Date) {
+                evidence: [EvidenceKind], approvedAt: Date, orderPaid: Money? = nil) {
         self.refundId = refundId
+        self.orderPaid = orderPaid
         self.orderId = orderId
         self.lineId = lineId
         self.buyerId = buyerId
@@ -151,12 +194,15 @@ public struct RefundStatusEvent: Codable, Sendable {
     public var findings: PreCheckDecision?
     /// Appeals: the reviewer who rejected, who may not decide the appeal.
     public var excludedReviewer: String?
+    /// The step is late: past its expected time (a payout past the channel's arrival time). Same step, new news.
+    public var overdue: Bool?
 
     public init(refundId: RefundID, orderId: String, buyerId: String, step: RefundState, at: Date, actor: String,
                 rule: RuleID? = nil, explanation: String? = nil, amount: Money? = nil, missingEvidence: [String]? = nil,
                 expectedNextBy: Date? = nil, advanceCompensation: Bool? = nil, findings: PreCheckDecision? = nil,
-                excludedReviewer: String? = nil) {
+                excludedReviewer: String? = nil, overdue: Bool? = nil) {
         self.refundId = refundId
+        self.overdue = overdue
         self.orderId = orderId
         self.buyerId = buyerId
         self.step = step

@@ -1,0 +1,100 @@
+import ChannelSigning
+import Foundation
+import HTTPStage
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import RefundModel
+import StageRuntime
+
+/// The payment channels' asynchronous notifications (WeChat Pay v3 style): `POST /v1/channel-callbacks/{channel}`
+/// with `{"outRequestNo","status","amountFen"}` and a signature over timestamp, nonce and body.
+///
+/// A callback changes something only when its signature is right, it is fresh, its nonce is new (a replay is
+/// refused), and it names an open payout of that channel for that amount. A duplicate (the channel retries until it
+/// gets a 2xx) finds the payout already settled and changes nothing; states only move forward.
+struct CallbackReceiver: Sendable {
+    let pool: DatabasePool
+    let schema: String
+    let settings: PayoutSettings
+    let handler: PayoutHandler
+    let logger = Logger(label: "payout-callbacks")
+    static let bodyLimit = 16_384
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/channel-callbacks/:channel") { request, context -> Response in
+            let channel = context.parameters.get("channel") ?? ""
+            var request = request
+            guard let body = try? await request.collectBody(upTo: Self.bodyLimit) else {
+                return Self.answer(.contentTooLarge, "FAIL", "body too large")
+            }
+            let bytes = [UInt8](body.readableBytesView)
+            let (status, code, message) = await receive(channel: channel, headers: request.headers, body: bytes)
+            return Self.answer(status, code, message)
+        }
+        router.get("/health") { _, _ in Self.answer(.ok, "SUCCESS", "ok") }
+        return router
+    }
+
+    private func receive(channel: String, headers: HTTPFields, body: [UInt8])
+        async -> (HTTPResponse.Status, String, String) {
+        var log = logger
+        log[metadataKey: "channel"] = "\(channel)"
+        guard PaymentChannel(rawValue: channel) != nil, let secret = settings.callbackSecret(channel) else {
+            log.warning("callback refused: no such channel or no secret configured")
+            return (.unauthorized, "FAIL", "unknown channel")
+        }
+        func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { headers[$0] } }
+        let nonce = header(CallbackSignature.nonceHeader)
+        let verdict = CallbackSignature.verify(
+            secret: secret, timestamp: header(CallbackSignature.timestampHeader), nonce: nonce,
+            signature: header(CallbackSignature.signatureHeader), body: body)
+        guard verdict == .valid, let nonce else {
+            log.warning("callback refused: signature check failed", metadata: ["verdict": "\(verdict)"])
+            return (.unauthorized, "FAIL", "signature \(verdict)")
+        }
+        guard let o = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let no = (o["outRequestNo"] as? String).flatMap(UUID.init(uuidString:)),
+              let status = o["status"] as? String, ["SUCCESS", "PROCESSING", "ABNORMAL", "CLOSED"].contains(status),
+              let amount = (o["amountFen"] as? NSNumber)?.int64Value else {
+            log.warning("callback refused: malformed body")
+            return (.badRequest, "FAIL", "malformed body")
+        }
+        let logger = log
+        do {
+            return try await pool.withConnection { [handler, schema] db in
+                try StageTransaction.run(on: db, schema: schema) { tx in
+                    let repo = PayoutRepository(db: tx.db)
+                    guard let p = try repo.load(requestNo: no) else {
+                        return (.notFound, "FAIL", "unknown request number")
+                    }
+                    guard p.route == channel, p.amount.minorUnits == amount else {
+                        logger.error("callback refused: channel or amount does not match the payout",
+                                  metadata: ["refund.id": "\(p.refundId)"])
+                        return (.conflict, "FAIL", "does not match the payout")
+                    }
+                    let outcome = p.isOpen ? (status == "PROCESSING" ? "not-final" : "applied") : "duplicate"
+                    guard try repo.recordCallback(channel: channel, nonce: nonce, requestNo: no, status: status,
+                                                  outcome: outcome) else {
+                        logger.warning("callback refused: replayed nonce", metadata: ["refund.id": "\(p.refundId)"])
+                        return (.unauthorized, "FAIL", "replayed")
+                    }
+                    if p.isOpen { try handler.settle(p, status: status, repo: repo, tx: tx) }
+                    logger.info("callback accepted", metadata: ["refund.id": "\(p.refundId)", "outcome": "\(outcome)"])
+                    return (.ok, "SUCCESS", outcome)
+                }
+            }
+        } catch {
+            log.error("callback failed; the channel will retry", metadata: ["error": "\(error)"])
+            return (.internalServerError, "FAIL", "try again")
+        }
+    }
+
+    private static func answer(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: ["code": code, "message": message])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,164 @@
+import AMQP
+import ChannelSigning
+import Foundation
+import RefundModel
+import Testing
+
+/// Payout's channel-facing behaviour beyond calling: signed callbacks, daily batches, overdue payouts, a fallback to
+/// a designated account, and the per-order cap (DOMAIN.md §5-6).
+extension Component.PayoutTests {
+    /// Posts a callback as a channel would, signed with `secret`; returns the HTTP status.
+    static func callback(_ s: Stack, channel: String = "wechat", body: [String: Any], secret: String = Stack.callbackSecret,
+                         timestamp: Int64 = Int64(Date().timeIntervalSince1970), nonce: String = UUID().uuidString)
+        throws -> Int {
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        let signature = CallbackSignature.sign(secret: secret, timestamp: timestamp, nonce: nonce, body: [UInt8](data))
+        return try s.upstream.http(
+            "POST", "http://127.0.0.1:\(s.callbackPort)/v1/channel-callbacks/\(channel)", token: nil, body: data,
+            headers: [CallbackSignature.timestampHeader: String(timestamp), CallbackSignature.nonceHeader: nonce,
+                      CallbackSignature.signatureHeader: signature], absolute: true).status
+    }
+
+    static func requestNo(_ refund: String) throws -> String {
+        try TestStack.database().query("SELECT request_no::text AS n FROM payout.payouts WHERE refund_id = $1::uuid",
+                                       [refund])[0].string("n")
+    }
+
+    func processing(_ s: Stack, _ id: String) throws -> [String: Any] {
+        try s.upstream.waitForRefund(id, token: Component.IntakeAPITests.b1) {
+            Self.steps($0).contains { $0["step"] as? String == "processing" }
+        }
+    }
+
+    @Test("PROCESSING settled by the channel's signed callback; duplicates change nothing; forged, stale, mismatched and replayed callbacks are refused")
+    func callbacks() throws {
+        // Polls capped at a minute apart: within this test only a callback can settle a refund.
+        let s = try Stack(payout: ["PAYOUT_POLL_SECONDS": "600"], sandbox: ["SANDBOX_PROCESSING_SECONDS": "4"])
+        defer { s.stop() }
+        let (dup, dupOrder) = try s.refund(channel: .wechat, order: TestStack.unique("dup-callback"))
+        let (other, otherOrder) = try s.refund(channel: .wechat)
+        _ = try processing(s, other)
+        #expect(try TestStack.eventually(10) { try !s.payments(order: otherOrder).isEmpty }, "the channel took it")
+        let no = try Self.requestNo(other)
+        let success: [String: Any] = ["outRequestNo": no, "status": "SUCCESS", "amountFen": 5_000]
+        #expect(try Self.callback(s, body: success, secret: "forged-secret-0000000000") == 401, "forged")
+        #expect(try Self.callback(s, body: success, timestamp: Int64(Date().timeIntervalSince1970) - 3_600) == 401,
+                "stale")
+        #expect(try Self.callback(s, body: success.merging(["amountFen": 9_999]) { $1 }) == 409, "wrong amount")
+        #expect(try Self.callback(s, channel: "alipay", body: success) == 409, "wrong channel")
+        #expect(try Self.callback(s, body: success.merging(["outRequestNo": UUID().uuidString]) { $1 }) == 404)
+        #expect(try s.upstream.http("GET", "/v1/refunds/\(other)", token: Component.IntakeAPITests.b1).json["state"] as? String
+            == "processing", "nothing above moved it")
+
+        // The sandbox's own callbacks settle both; the dup-callback order's result arrives twice.
+        #expect(try s.wait(other, "credited")["state"] as? String == "credited")
+        let credited = try s.wait(dup, "credited")
+        #expect(credited["state"] as? String == "credited")
+        #expect(Self.steps(credited).filter { $0["step"] as? String == "credited" }.count == 1)
+        let dupNo = try Self.requestNo(dup)
+        #expect(try TestStack.eventually(10) {
+            let r = try s.upstream.http("GET", "http://127.0.0.1:\(s.sandboxPort)/callbacks", token: nil, absolute: true)
+            let entry = (r.json["callbacks"] as? [[String: Any]] ?? []).first { $0["outRequestNo"] as? String == dupNo }
+            return entry?["delivered"] as? Int == 2
+        })
+        let outcomes = try TestStack.database().query(
+            "SELECT outcome FROM payout.channel_callbacks WHERE request_no = $1::uuid ORDER BY received_at", [dupNo])
+            .map { try $0.string("outcome") }
+        #expect(outcomes == ["applied", "duplicate"])
+
+        // A replay: the same signed callback (same nonce) twice. The first is a harmless duplicate, the second refused.
+        let nonce = UUID().uuidString
+        #expect(try Self.callback(s, body: success, nonce: nonce) == 200)
+        #expect(try Self.callback(s, body: success, nonce: nonce) == 401, "replayed nonce")
+        let after = try s.upstream.http("GET", "/v1/refunds/\(other)", token: Component.IntakeAPITests.b1).json
+        #expect(Self.steps(after).filter { $0["step"] as? String == "credited" }.count == 1)
+        #expect(try s.payments(order: otherOrder).count == 1)
+        #expect(try s.payments(order: dupOrder).count == 1)
+    }
+
+    @Test("a batched channel waits for its daily window; a payout past its arrival time is marked overdue and the buyer told why")
+    func batchAndOverdue() throws {
+        // Bank cards in a daily batch at 03:00 platform time: never "now" during a test run unless it is 03:00.
+        let s = try Stack(payout: ["BATCH_WINDOWS": "bank_card=03:00"])
+        defer { s.stop() }
+        let (id, order) = try s.refund(channel: .bankCard, order: TestStack.unique("stuck"))
+        let step = try #require(Self.steps(try processing(s, id)).last { $0["step"] as? String == "processing" })
+        #expect((step["explanation"] as? String)?.contains("daily batch at") == true)
+        let db = try TestStack.database()
+        let sendAt = try db.query("SELECT send_at FROM payout.payouts WHERE refund_id = $1::uuid", [id])[0].date("send_at")
+        let batch = BatchWindows(setting: "bank_card=03:00")!.sendTime(channel: .bankCard, now: Date())
+        #expect(abs(sendAt.timeIntervalSince(batch)) < 1 && sendAt > Date(), "the next 03:00, not now")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try s.payments(order: order).isEmpty, "nothing is sent before the batch")
+
+        // The batch time comes (moved to now): the channel is called, answers PROCESSING, and stays there.
+        try db.query("UPDATE payout.deadlines SET due_at = now() WHERE kind = 'payout-call' AND key = $1", [id])
+        #expect(try TestStack.eventually(10) { try s.payments(order: order).count == 1 })
+        // The expected arrival passes (moved to now): overdue, with the reason, visible in intake.
+        try db.query("UPDATE payout.deadlines SET due_at = now() WHERE kind = 'payout-overdue' AND key = $1", [id])
+        let late = try s.upstream.waitForRefund(id, token: Component.IntakeAPITests.b1) { $0["overdueSince"] != nil }
+        #expect(late["state"] as? String == "processing")
+        #expect(late["overdueSince"] != nil)
+        #expect((Self.steps(late).last?["explanation"] as? String)?.hasPrefix("late: bank clearing") == true)
+        #expect(try db.query("SELECT overdue_at IS NOT NULL AS o FROM payout.payouts WHERE refund_id = $1::uuid",
+                             [id])[0].bool("o"))
+        #expect(try s.payments(order: order).count == 1)
+    }
+
+    @Test("ABNORMAL → the buyer designates another account → paid once to it under a new request number")
+    func fallbackToAccount() throws {
+        let s = try Stack()
+        defer { s.stop() }
+        let (id, order) = try s.refund(channel: .creditCard, order: TestStack.unique("closed-card"))
+        _ = try s.wait(id, "payout_failed")
+        let failedNo = try Self.requestNo(id)
+        for bad in [["channel": "bank_card", "number": "12ab"], ["channel": "wechat", "number": "6222020200112233445"],
+                    ["channel": "bank_card"]] {
+            let r = try s.upstream.http("POST", "/v1/refunds/\(id)/fallback", token: Component.IntakeAPITests.b1,
+                                        body: s.upstream.json(["route": "account", "account": bad]))
+            #expect(r.status == 400, "\(bad)")
+        }
+        let card = "6222020200112233445"
+        let chosen = try s.upstream.http("POST", "/v1/refunds/\(id)/fallback", token: Component.IntakeAPITests.b1,
+                                         body: s.upstream.json(["route": "account",
+                                                                "account": ["channel": "bank_card", "number": card]]))
+        #expect(chosen.status == 200)
+        let credited = try s.wait(id, "credited")
+        #expect(Self.steps(credited).last?["actor"] as? String == "channel:bank_card")
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: credited), as: UTF8.self)
+        #expect(text.contains("****3445") && !text.contains(card), "the timeline shows only the last four digits")
+        let paid = try s.payments(order: order)
+        #expect(paid.count == 1)
+        #expect(paid.first?["account"] as? String == card && paid.first?["channel"] as? String == "bank_card")
+        #expect(paid.first?["outRequestNo"] as? String != failedNo, "a new request number for the new account")
+        #expect(try s.upstream.http("POST", "/v1/refunds/\(id)/fallback", token: Component.IntakeAPITests.b1,
+                                    body: s.upstream.json(["route": "balance"])).status == 409)
+    }
+
+    @Test("the sum paid for an order never exceeds what was paid for it, across its lines")
+    func orderCap() throws {
+        let s = try Stack()
+        defer { s.stop() }
+        let (id, order) = try s.refund(channel: .alipay, paid: 5_000)
+        _ = try s.wait(id, "credited")
+        // A faulty upstream approves another line of the same order for more than the order has left.
+        let extra = RefundVerified(
+            approved: RefundApproved(refundId: RefundID(), orderId: order, lineId: "L2", buyerId: "b-1",
+                                     supplierId: "sup-1", productKind: .cardCode, reason: .invalidCode,
+                                     amount: try Money(minorUnits: 3_000), linePaid: try Money(minorUnits: 3_000),
+                                     paymentChannel: .alipay, preferredRoute: .original, fastRefund: false,
+                                     advanceCompensation: false, rule: .invalidCode, evidence: [], approvedAt: Date(),
+                                     orderPaid: try Money(minorUnits: 6_000)),
+            amount: try Money(minorUnits: 3_000), outcome: .confirmed, verifiedAt: Date())
+        let e = Envelope(type: MessageType.refundVerified, payload: extra)
+        try TestStack.publish([(e.id.description, e.type, [UInt8](try MessageCoding.encoder().encode(e)))],
+                              routingKey: Topology.Key.refundVerified)
+        var dead: [Delivery] = []
+        #expect(try TestStack.eventually(15) {
+            dead += try TestStack.drain(Topology.deadLetterQueue(of: ServiceName.payout.rawValue), quietMillis: 300)
+            return !dead.isEmpty
+        })
+        #expect(dead.first?.headers[Topology.deadLetterReasonHeader]?.contains("already refunded on this order") == true)
+        #expect(try s.payments(order: order).count == 1)
+    }
+}
