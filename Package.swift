@@ -24,16 +24,20 @@ let package = Package(
         .executable(name: "refund-demo", targets: ["RefundDemo"]),
         .executable(name: "supplier-sandbox", targets: ["SupplierSandbox"]),
         .executable(name: "payment-sandbox", targets: ["PaymentSandbox"]),
+        .executable(name: "notify-sandbox", targets: ["NotifySandbox"]),
     ],
     dependencies: [swiftLog, hummingbird],
     targets: [
-        // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev, libssl-dev for libcrypto's HMAC)
+        // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev, libssl-dev for libcrypto's HMAC, libcurl4-openssl-dev for SMTP)
         .systemLibrary(
             name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(
             name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(
             name: "COpenSSL", path: "Shared/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
@@ -69,7 +73,7 @@ let package = Package(
             dependencies: ["HTTPStage", "ChannelSigning", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/payout",
                           swiftSettings: swiftSettings),
-        .executableTarget(name: "Notification", dependencies: ["StageRuntime"], path: "Services/notification",
+        .executableTarget(name: "Notification", dependencies: ["StageRuntime", "CCurl"], path: "Services/notification",
                           swiftSettings: swiftSettings),
 
         // MARK: Tools
@@ -89,6 +93,10 @@ let package = Package(
         .executableTarget(name: "PaymentSandbox",
                           dependencies: ["ChannelSigning", .product(name: "Hummingbird", package: "hummingbird")],
                           path: "Tools/payment-sandbox", swiftSettings: swiftSettings),
+
+        /// Plays the SMS gateway (HTTP) and an SMTP server, recording what they received, with settable faults.
+        .executableTarget(name: "NotifySandbox", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+                          path: "Tools/notify-sandbox", swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "RefundModelTests", dependencies: ["RefundModel", "ChannelSigning"], path: "Tests/RefundModelTests",

@@ -8,6 +8,8 @@ struct IntakeSettings: Sendable {
     var bodyLimitBytes: Int
     var databasePoolSize: Int
     var tokens: TokenTable
+    /// In review longer than this, a refund is overdue and its buyer may open a follow-up ticket.
+    var reviewOverdueSeconds: Double
 
     init(_ env: Environment) throws {
         httpHost = try env.string("HTTP_HOST", default: "127.0.0.1")
@@ -15,5 +17,6 @@ struct IntakeSettings: Sendable {
         bodyLimitBytes = try env.int("BODY_LIMIT_BYTES", default: 65_536, range: 1_024...10_485_760)
         databasePoolSize = try env.int("HTTP_DB_CONNECTIONS", default: 4, range: 1...64)
         tokens = try TokenTable(env)
+        reviewOverdueSeconds = try env.seconds("REVIEW_OVERDUE_SECONDS", default: 48 * 3600)
     }
 }

@@ -22,7 +22,8 @@ enum Intake {
             service: "intake", settings: settings, definition: definition,
             listener: .init(host: http.httpHost, port: http.httpPort), databaseConnections: http.databasePoolSize
         ) { pool in
-            Routes(api: IntakeAPI(pool: pool, schema: definition.schema), tokens: http.tokens,
+            Routes(api: IntakeAPI(pool: pool, schema: definition.schema, reviewOverdueSeconds: http.reviewOverdueSeconds),
+                   tokens: http.tokens,
                    bodyLimit: http.bodyLimitBytes).build()
         }
     }

@@ -3,8 +3,8 @@ import Logging
 import RefundModel
 import StageRuntime
 
-/// Intake's consumer: keeps order facts from the marketplace's `order.*` events and projects every
-/// `refund.status.*` event into the refund's state and timeline.
+/// Intake's consumer: keeps order facts from the marketplace's `order.*` events, projects every `refund.status.*`
+/// event into the refund's state and timeline, and keeps the buyers' in-app messages (`notification.in-app`).
 struct IntakeHandler: StageHandler {
     let logger = Logger(label: "intake")
 
@@ -17,6 +17,10 @@ struct IntakeHandler: StageHandler {
                 log[metadataKey: "refund.id"] = "\(e.refundId)"
                 log.info("status recorded without a state change", metadata: ["step": "\(e.step.rawValue)"])
             }
+            return
+        }
+        if message.header.type == MessageType.inAppMessage {
+            try InboxRepository(db: tx.db).saveMessage(try message.decode(InAppMessage.self).payload)
             return
         }
         guard message.header.type.hasPrefix(Topology.Key.orderPrefix) else {

@@ -62,5 +62,32 @@ enum Schema {
             -- Set when a stage reports a step past its expected time (a payout past the channel's arrival time).
             ALTER TABLE refunds ADD COLUMN overdue_since timestamptz;
             """),
+        Migration(102, "in-app inbox, follow-up tickets", """
+            -- The buyer's in-app messages (站内信) from notification, one per status event.
+            CREATE TABLE messages (
+                message_id text PRIMARY KEY,
+                buyer_id text NOT NULL,
+                refund_id uuid NOT NULL,
+                step text NOT NULL,
+                title text NOT NULL,
+                body text NOT NULL,
+                locale text NOT NULL,
+                at timestamptz NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now());
+            CREATE INDEX messages_buyer ON messages (buyer_id, at DESC);
+            -- Follow-up tickets on overdue refunds (DOMAIN.md §6), one open per refund, answered by a reviewer.
+            CREATE TABLE tickets (
+                ticket_id uuid PRIMARY KEY,
+                refund_id uuid NOT NULL,
+                buyer_id text NOT NULL,
+                reason text NOT NULL,
+                note text,
+                state text NOT NULL CHECK (state IN ('open', 'closed')),
+                opened_at timestamptz NOT NULL DEFAULT now(),
+                closed_at timestamptz,
+                closed_by text,
+                answer text);
+            CREATE UNIQUE INDEX tickets_one_open ON tickets (refund_id) WHERE state = 'open';
+            """),
     ]
 }

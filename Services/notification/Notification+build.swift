@@ -1,11 +1,21 @@
 import RefundModel
 import StageRuntime
 
-/// Notification. Consumes `refund.status.*`; sends SMS, e-mail and in-app messages; owns deliveries per event and channel.
+/// Notification. Consumes `refund.status.*` and `buyer.profile`; publishes in-app messages (`notification.in-app`,
+/// kept by intake); sends SMS (HTTP gateway) and e-mail (SMTP) from one sender thread per channel; owns contacts,
+/// deliveries per event and channel, and refused addresses.
 enum Notification {
-    /// Wires the stage. Message types get their routes as the issues that define them land; until then a message of
-    /// any type is dead-lettered with "no handler for type …", never acked and forgotten.
     static func definition(_ env: Environment) throws -> StageDefinition {
-        StageDefinition(service: .notification, migrations: Schema.migrations, handler: TypeRouter(routes: [:]))
+        let settings = try NotificationSettings(env)
+        return StageDefinition(
+            service: .notification, migrations: Schema.migrations, handler: NotificationHandler(),
+            work: [
+                Sender(channel: .sms, gateway: SMSGateway(url: settings.smsURL,
+                                                          timeout: Double(settings.gatewayTimeoutSeconds)),
+                       settings: settings),
+                Sender(channel: .email, gateway: SMTPMailer(url: settings.smtpURL, from: settings.mailFrom,
+                                                            timeout: settings.gatewayTimeoutSeconds),
+                       settings: settings),
+            ])
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StageRuntime
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -42,28 +43,14 @@ struct ChannelClient: Sendable {
     }
 
     private func call(_ request: URLRequest) -> Answer {
-        var request = request
-        request.timeoutInterval = timeout
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            box.set(data, (response as? HTTPURLResponse)?.statusCode, error)
-            done.signal()
-        }.resume()
-        guard done.wait(timeout: .now() + timeout + 1) == .success else { return .unknown("timeout") }
-        let (data, code, error) = box.get()
-        if let error { return .unknown("\(error)") }
-        if code == 404 { return .notFound }
-        guard code == 200, let data,
-              let status = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["status"] as? String
-        else { return .unknown("HTTP \(code ?? 0)") }
-        return .status(status)
+        switch BlockingHTTP.send(request, timeout: timeout) {
+        case .noAnswer(let why): return .unknown(why)
+        case .answered(404, _): return .notFound
+        case .answered(200, let data):
+            guard let status = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["status"] as? String
+            else { return .unknown("HTTP 200 without a status") }
+            return .status(status)
+        case .answered(let code, _): return .unknown("HTTP \(code)")
+        }
     }
-}
-
-private final class Box: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (Data?, Int?, Error?) = (nil, nil, nil)
-    func set(_ d: Data?, _ c: Int?, _ e: Error?) { lock.withLock { value = (d, c, e) } }
-    func get() -> (Data?, Int?, Error?) { lock.withLock { value } }
 }

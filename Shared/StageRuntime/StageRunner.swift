@@ -17,21 +17,24 @@ public struct StageDefinition: Sendable {
     /// Its own migrations, numbered from 100 (the runtime's come first).
     public let migrations: [Migration]
     public let handler: StageHandler
+    /// Threads beside the consumer (see `BackgroundWork`).
+    public let work: [BackgroundWork]
 
     public init(name: String, schema: String, queue: Topology.QueueSpec, extraQueues: [Topology.QueueSpec] = [],
-                migrations: [Migration] = [], handler: StageHandler) {
+                migrations: [Migration] = [], handler: StageHandler, work: [BackgroundWork] = []) {
         self.name = name
         self.schema = schema
         self.queue = queue
         self.extraQueues = extraQueues
         self.migrations = migrations
         self.handler = handler
+        self.work = work
     }
 
     public init(service: ServiceName, migrations: [Migration] = [], extraQueues: [Topology.QueueSpec] = [],
-                handler: StageHandler) {
+                handler: StageHandler, work: [BackgroundWork] = []) {
         self.init(name: service.rawValue, schema: service.schema, queue: Topology.queue(for: service),
-                  extraQueues: extraQueues, migrations: migrations, handler: handler)
+                  extraQueues: extraQueues, migrations: migrations, handler: handler, work: work)
     }
 }
 
@@ -106,10 +109,16 @@ public final class StageRunner: Sendable {
         let timers = WorkerThread(name: "\(definition.name)-deadlines") { [self] in
             DeadlineRunner(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger).run()
         }
-        // Shutdown order: the consumer and timers finish their transaction in hand first, then the relay drains
-        // what they committed.
+        let context = WorkContext(stop: workerStop, logger: logger, databaseURL: settings.databaseURL,
+                                  schema: definition.schema)
+        let background = definition.work.map { w in
+            WorkerThread(name: "\(definition.name)-\(w.name)") { w.run(context) }
+        }
+        // Shutdown order: the consumer, timers and background work finish their transaction in hand first, then
+        // the relay drains what they committed.
         worker.join()
         timers.join()
+        background.forEach { $0.join() }
         relayStop.stop()
         relay.join()
         logger.info("stopped")

@@ -9,6 +9,8 @@ import StageRuntime
 struct IntakeAPI: Sendable {
     let pool: DatabasePool
     let schema: String
+    /// A refund in review longer than this is overdue: its buyer may open a follow-up ticket (DOMAIN.md §6).
+    var reviewOverdueSeconds: Double = 48 * 3600
 
     // MARK: Buyer
 

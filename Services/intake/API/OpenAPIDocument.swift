@@ -24,6 +24,18 @@ enum OpenAPIDocument {
                                    "giftReturned": {"type": "boolean"}}},
           "BuyerAction": {"type": "object", "additionalProperties": false,
                           "properties": {"evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}}, "note": {"type": "string"}}},
+          "Message": {"type": "object", "required": ["id", "refundId", "step", "title", "body", "locale", "at"], "additionalProperties": false,
+                      "properties": {"id": {"type": "string"}, "refundId": {"type": "string"}, "step": {"type": "string"}, "title": {"type": "string"},
+                                     "body": {"type": "string"}, "locale": {"type": "string", "enum": ["zh", "en"]}, "at": {"type": "string", "format": "date-time"}}},
+          "Messages": {"type": "object", "required": ["messages"], "additionalProperties": false,
+                       "properties": {"messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}}},
+          "Ticket": {"type": "object", "required": ["id", "refundId", "reason", "state", "openedAt"], "additionalProperties": false,
+                     "properties": {"id": {"type": "string"}, "refundId": {"type": "string"}, "reason": {"type": "string"}, "note": {"type": "string"},
+                                    "state": {"type": "string", "enum": ["open", "closed"]}, "openedAt": {"type": "string", "format": "date-time"},
+                                    "closedAt": {"type": "string", "format": "date-time"}, "answer": {"type": "string"}}},
+          "Tickets": {"type": "object", "required": ["tickets"], "additionalProperties": false,
+                      "properties": {"tickets": {"type": "array", "items": {"type": "object", "required": ["ticket"], "additionalProperties": false,
+                                     "properties": {"ticket": {"$ref": "#/components/schemas/Ticket"}, "refund": {"$ref": "#/components/schemas/Refund"}}}}}},
           "Decision": {"type": "object", "required": ["decision"], "additionalProperties": false,
                        "properties": {"decision": {"type": "string", "enum": ["approve", "reject", "ask_evidence"]},
                                       "approvedAmount": {"$ref": "#/components/schemas/Money"},
@@ -108,6 +120,31 @@ enum OpenAPIDocument {
                    "responses": {"200": {"description": "choice sent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
                                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
                                  "400": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/refunds/{id}/follow-up": {
+          "post": {"summary": "Open a follow-up ticket on an overdue refund (in review over 48 h, or past its expected arrival)", "operationId": "followUp",
+                   "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string"}}}}}},
+                   "responses": {"201": {"description": "ticket opened", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}},
+                                 "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/messages": {
+          "get": {"summary": "The buyer's in-app messages, newest first", "operationId": "messages",
+                  "parameters": [{"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+                  "responses": {"200": {"description": "the inbox", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Messages"}}}},
+                                "403": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/review/tickets": {
+          "get": {"summary": "Open follow-up tickets with their refunds, oldest first", "operationId": "tickets",
+                  "responses": {"200": {"description": "open tickets", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tickets"}}}},
+                                "403": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/v1/review/tickets/{id}/close": {
+          "post": {"summary": "Answer and close a follow-up ticket", "operationId": "closeTicket",
+                   "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["answer"], "additionalProperties": false, "properties": {"answer": {"type": "string"}}}}}},
+                   "responses": {"200": {"description": "closed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}},
+                                 "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
         },
         "/v1/review/queue": {
           "get": {"summary": "Manual review queue, overdue then oldest first", "operationId": "reviewQueue",

@@ -49,6 +49,28 @@ struct Routes: Sendable {
                 }
             }
         }
+        router.post("/v1/refunds/:id/follow-up") { request, context in
+            await respond(request) { caller, body in
+                (.created, try await api.openTicket(caller: caller, id: context.parameters.get("id") ?? "", body: body))
+            }
+        }
+        router.get("/v1/messages") { request, _ in
+            await respond(request) { caller, _ in
+                let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50
+                guard (1...200).contains(limit) else {
+                    throw APIError.badRequest("invalid_value", "limit must be between 1 and 200")
+                }
+                return (.ok, try await api.messages(caller: caller, limit: limit))
+            }
+        }
+        router.get("/v1/review/tickets") { request, _ in
+            await respond(request) { caller, _ in (.ok, try await api.tickets(caller: caller)) }
+        }
+        router.post("/v1/review/tickets/:id/close") { request, context in
+            await respond(request) { caller, body in
+                (.ok, try await api.closeTicket(caller: caller, id: context.parameters.get("id") ?? "", body: body))
+            }
+        }
         router.get("/v1/review/queue") { request, _ in
             await respond(request) { caller, _ in (.ok, try await api.reviewQueue(caller: caller)) }
         }

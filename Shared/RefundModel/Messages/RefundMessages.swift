@@ -233,4 +233,6 @@ public enum MessageType {
     public static let arbitrationDecided = Topology.Key.arbitrationDecided
     public static let fallbackChosen = Topology.Key.fallbackChosen
     public static let refundStatus = "refund.status"
+    public static let buyerProfile = Topology.Key.buyerProfile
+    public static let inAppMessage = Topology.Key.inAppMessage
 }

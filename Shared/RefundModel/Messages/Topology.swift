@@ -45,6 +45,10 @@ public enum Topology {
         /// Intake → supplier-verification: operations' decision on a disputed refund.
         public static let arbitrationDecided = "refund.arbitration-decided"
         public static func supplierRequest(supplier: String) -> String { "supplier.\(supplier).request" }
+        /// Marketplace → notification: how to reach a buyer (phone, e-mail, locale).
+        public static let buyerProfile = "buyer.profile"
+        /// Notification → intake: an in-app message (站内信) for the buyer's inbox.
+        public static let inAppMessage = "notification.in-app"
         // Every stage -> intake (timeline) and notification: one per visible step.
         public static let statusPrefix = "refund.status."
         public static func status(_ step: String) -> String { statusPrefix + step }
@@ -54,7 +58,8 @@ public enum Topology {
     public static func queue(for service: ServiceName) -> QueueSpec {
         switch service {
         case .intake:
-            return QueueSpec(name: service.rawValue, bindings: [Key.orderPrefix + "*", Key.statusPrefix + "*"])
+            return QueueSpec(name: service.rawValue,
+                             bindings: [Key.orderPrefix + "*", Key.statusPrefix + "*", Key.inAppMessage])
         case .autoReview:
             return QueueSpec(name: service.rawValue, bindings: [
                 Key.refundApplied, Key.evidenceAdded, Key.refundAppealed, Key.refundWithdrawn, Key.reviewerDecided,
@@ -65,7 +70,7 @@ public enum Topology {
         case .payout:
             return QueueSpec(name: service.rawValue, bindings: [Key.refundVerified, Key.fallbackChosen])
         case .notification:
-            return QueueSpec(name: service.rawValue, bindings: [Key.statusPrefix + "*"])
+            return QueueSpec(name: service.rawValue, bindings: [Key.statusPrefix + "*", Key.buyerProfile])
         }
     }
 

@@ -1,0 +1,95 @@
+import Foundation
+import HTTPStage
+import RefundModel
+import StageRuntime
+
+/// The buyer's in-app inbox and follow-up tickets on overdue refunds (DOMAIN.md §6).
+extension IntakeAPI {
+    static let reviewStates: Set<RefundState> = [.manualReview, .appealed, .disputed]
+
+    func messages(caller: Caller, limit: Int) async throws -> [UInt8] {
+        guard case .buyer(let buyerId) = caller else { throw APIError(.forbidden, "forbidden", "buyers only") }
+        return try await pool.withConnection { db in
+            try Self.encode(["messages": try InboxRepository(db: db).messages(buyerId: buyerId, limit: limit)])
+        }
+    }
+
+    /// Why a refund is overdue now, or nil: in review longer than the review promise, or past its expected arrival.
+    static func overdueReason(_ r: RefundRecord, enteredAt: Date?, now: Date, reviewOverdue: Double) -> String? {
+        if reviewStates.contains(r.state), let since = enteredAt, now.timeIntervalSince(since) > reviewOverdue {
+            return "in \(r.state.rawValue) for over \(Int(reviewOverdue / 3600)) h"
+        }
+        if r.state == .processing, r.overdueSince != nil || (r.expectedNextBy.map { $0 < now } ?? false) {
+            return "past its expected arrival"
+        }
+        return nil
+    }
+
+    func openTicket(caller: Caller, id: String, body: [UInt8]) async throws -> [UInt8] {
+        guard case .buyer(let buyerId) = caller else { throw APIError(.forbidden, "forbidden", "buyers only") }
+        guard let refundId = RefundID(id) else { throw APIError.notFound("refund_not_found", "no such refund") }
+        let note = body.isEmpty ? nil : try JSONInput(body, allowed: ["note"], maxDepth: 2)
+            .string("note", required: false, maxLength: 2000)
+        let schema = schema, reviewOverdue = reviewOverdueSeconds
+        return try await pool.withConnection { db in
+            try StageTransaction.run(on: db, schema: schema) { tx in
+                let refunds = RefundRepository(db: tx.db), inbox = InboxRepository(db: tx.db)
+                guard let r = try refunds.refund(refundId, forUpdate: true), r.buyerId == buyerId else {
+                    throw APIError.notFound("refund_not_found", "no such refund")
+                }
+                let now = Date()
+                guard let reason = Self.overdueReason(r, enteredAt: try inbox.enteredState(refundId, state: r.state),
+                                                      now: now, reviewOverdue: reviewOverdue) else {
+                    throw APIError.conflict("not_overdue", "a follow-up ticket can be opened once the refund is overdue")
+                }
+                let ticketId = UUID()
+                guard try inbox.openTicket(ticketId, refund: refundId, buyerId: buyerId, reason: reason, note: note) else {
+                    throw APIError.conflict("ticket_open", "this refund already has an open follow-up ticket")
+                }
+                try refunds.appendStep(refundId, step: "follow_up", at: now, actor: "buyer",
+                                       explanation: "follow-up ticket opened: \(reason)")
+                return try Self.encode(try inbox.ticket(ticketId))
+            }
+        }
+    }
+
+    func tickets(caller: Caller) async throws -> [UInt8] {
+        guard case .reviewer = caller else { throw APIError(.forbidden, "forbidden", "reviewers only") }
+        return try await pool.withConnection { db in
+            let refunds = RefundRepository(db: db)
+            let items = try InboxRepository(db: db).openTickets().map { t -> [String: AnyEncodable] in
+                let refund = try RefundID(t.refundId).flatMap { try refunds.refund($0) }
+                return ["ticket": AnyEncodable(t),
+                        "refund": AnyEncodable(try refund.map { RefundView($0, steps: try refunds.timeline($0.refundId)) })]
+            }
+            return try Self.encode(["tickets": items])
+        }
+    }
+
+    func closeTicket(caller: Caller, id: String, body: [UInt8]) async throws -> [UInt8] {
+        guard case .reviewer(let reviewerId) = caller else { throw APIError(.forbidden, "forbidden", "reviewers only") }
+        guard let ticketId = UUID(uuidString: id) else { throw APIError.notFound("ticket_not_found", "no such ticket") }
+        let answer = try JSONInput(body, allowed: ["answer"], maxDepth: 2).string("answer", maxLength: 2000)!
+        let schema = schema
+        return try await pool.withConnection { db in
+            try StageTransaction.run(on: db, schema: schema) { tx in
+                let inbox = InboxRepository(db: tx.db)
+                guard let t = try inbox.ticket(ticketId, forUpdate: true), let refundId = RefundID(t.refundId) else {
+                    throw APIError.notFound("ticket_not_found", "no such ticket")
+                }
+                guard t.state == "open" else { throw APIError.conflict("ticket_closed", "the ticket is already closed") }
+                try inbox.closeTicket(ticketId, by: reviewerId, answer: answer)
+                try RefundRepository(db: tx.db).appendStep(refundId, step: "follow_up_answered", at: Date(),
+                                                           actor: "reviewer:\(reviewerId)", explanation: answer)
+                return try Self.encode(try inbox.ticket(ticketId))
+            }
+        }
+    }
+}
+
+/// Lets one JSON object mix encodable values of different types.
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}

@@ -1,0 +1,70 @@
+import CCurl
+import Foundation
+import StageRuntime
+
+/// What a gateway said about one message.
+enum SendResult: Equatable {
+    case sent
+    /// Worth trying again later: the gateway is down, slow, or said "try later" (5xx, SMTP 4xx).
+    case retry(String)
+    /// Never worth trying again for this address: invalid number, no such mailbox (HTTP 4xx, SMTP 5xx).
+    case refused(String)
+}
+
+protocol Gateway: Sendable {
+    func send(_ d: Delivery) -> SendResult
+}
+
+/// An HTTP SMS gateway: `POST {url}` with `{"requestId","phone","text"}`. The request id is the delivery's key, so
+/// a gateway that deduplicates on it (as Aliyun's `OutId` lets one do) never texts twice after a crash mid-send.
+struct SMSGateway: Gateway {
+    let url: URL
+    let timeout: Double
+
+    func send(_ d: Delivery) -> SendResult {
+        switch BlockingHTTP.postJSON(url, ["requestId": "\(d.eventId):sms", "phone": d.address, "text": d.body],
+                                     timeout: timeout) {
+        case .noAnswer(let why): return .retry(why)
+        case .answered(let code, _) where (200..<300).contains(code): return .sent
+        case .answered(let code, let body) where (400..<500).contains(code) && code != 429:
+            let reason = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["code"] as? String
+            return .refused("HTTP \(code) \(reason ?? "")")
+        case .answered(let code, _): return .retry("HTTP \(code)")
+        }
+    }
+}
+
+/// E-mail through an SMTP server with libcurl. The Message-ID is derived from the delivery's key, so a resend
+/// after a crash mid-send is recognisable as the same message.
+struct SMTPMailer: Gateway {
+    let url: String
+    let from: String
+    let timeout: Int
+
+    func send(_ d: Delivery) -> SendResult {
+        let message = Self.compose(d, from: from)
+        var code: Int = 0
+        var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let rc = message.withCString { text in
+            crefund_smtp_send(url, "<\(from)>", "<\(d.address)>", text, strlen(text), timeout, &code, &error)
+        }
+        if rc == 0 { return .sent }
+        let why = "curl \(rc) smtp \(code): " + String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (500..<600).contains(code) ? .refused(why) : .retry(why)
+    }
+
+    /// RFC 5322 message with a UTF-8 subject (RFC 2047 base64) and body (base64), CRLF line ends.
+    static func compose(_ d: Delivery, from: String) -> String {
+        let subject = "=?UTF-8?B?" + Data(d.title.utf8).base64EncodedString() + "?="
+        let body = Data(d.body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn,
+                                                                   .endLineWithLineFeed])
+        let date = DateFormatter()
+        date.locale = Foundation.Locale(identifier: "en_US_POSIX")
+        date.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return [
+            "From: <\(from)>", "To: <\(d.address)>", "Subject: \(subject)", "Date: \(date.string(from: Date()))",
+            "Message-ID: <\(d.eventId).email@refunds>", "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: base64", "", body, "",
+        ].joined(separator: "\r\n")
+    }
+}

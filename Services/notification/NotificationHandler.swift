@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import RefundModel
+import StageRuntime
+
+/// Turns every `refund.status.*` event into the buyer's messages (DOMAIN.md §6): the in-app message goes out at
+/// once through the outbox (intake keeps the inbox); SMS and e-mail are recorded as pending deliveries that the
+/// channels' sender threads send, so a slow gateway never holds up the consumer. Keeps buyers' contacts from
+/// `buyer.profile`.
+struct NotificationHandler: StageHandler {
+    let logger = Logger(label: "notification")
+
+    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
+        let repo = DeliveryRepository(db: tx.db)
+        switch message.header.type {
+        case MessageType.buyerProfile:
+            let p = try message.decode(BuyerProfile.self).payload
+            guard !p.buyerId.isEmpty, p.buyerId.count <= 200 else { throw StageError.permanent("buyer id missing") }
+            try repo.saveContact(BuyerProfile(buyerId: p.buyerId, phone: Self.phone(p.phone), email: Self.email(p.email),
+                                              locale: p.locale, updatedAt: p.updatedAt))
+        case MessageType.refundStatus:
+            try notify(try message.decode(RefundStatusEvent.self).payload, eventId: message.header.id.description,
+                       repo: repo, tx: tx)
+        default:
+            throw StageError.permanent("no handler for type \(message.header.type)")
+        }
+    }
+
+    private func notify(_ e: RefundStatusEvent, eventId: String, repo: DeliveryRepository,
+                        tx: StageTransaction) throws {
+        let contact = try repo.contact(e.buyerId)
+        let text = Templates.render(e, locale: contact.locale)
+        // In-app: always, once per event (the inbox's key is the event id).
+        try repo.add(eventId: eventId, channel: .inApp, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
+                     address: nil, title: text.title, body: text.body, state: "sent")
+        let message = InAppMessage(messageId: eventId, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
+                                   title: text.title, body: text.body, locale: contact.locale, at: e.at)
+        try tx.publish(Topology.Key.inAppMessage, Envelope(type: MessageType.inAppMessage,
+                                                           correlationId: e.refundId.description, payload: message))
+        if let phone = contact.phone {
+            try repo.add(eventId: eventId, channel: .sms, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
+                         address: phone, title: text.title, body: text.sms, state: "pending")
+        }
+        if let email = contact.email {
+            try repo.add(eventId: eventId, channel: .email, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
+                         address: email, title: text.title, body: text.body, state: "pending")
+        }
+    }
+
+    /// A mainland mobile number (11 digits starting with 1), or nothing: a malformed one is dropped, not sent to.
+    static func phone(_ raw: String?) -> String? {
+        guard let digits = raw?.filter({ $0 != " " && $0 != "-" }), digits.count == 11, digits.first == "1",
+              digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return digits
+    }
+
+    /// A plausible address without characters that could inject SMTP commands or headers.
+    static func email(_ raw: String?) -> String? {
+        guard let e = raw?.trimmingCharacters(in: .whitespaces), e.count <= 254, e.split(separator: "@").count == 2,
+              e.allSatisfy({ $0.isASCII && !$0.isWhitespace && !"<>\r\n,;\"".contains($0) }) else { return nil }
+        return e
+    }
+}

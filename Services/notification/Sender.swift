@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import Postgres
+import StageRuntime
+
+/// Sends one channel's pending deliveries, on its own thread: a down or slow SMS gateway delays only SMS. Each
+/// delivery is claimed with `FOR UPDATE SKIP LOCKED` (several instances share the work without sending twice) and
+/// its outcome committed with it; a failure waits with a doubling pause, a refusal is recorded and never retried.
+struct Sender: BackgroundWork {
+    let channel: Channel
+    let gateway: Gateway
+    let settings: NotificationSettings
+    var name: String { "\(channel.rawValue)-sender" }
+
+    func run(_ context: WorkContext) {
+        var log = context.logger
+        log[metadataKey: "channel"] = "\(channel.rawValue)"
+        var db: PostgresConnection?
+        while !context.stop.isStopped {
+            if db == nil || !(db!.isHealthy) {
+                db = context.connect()
+                guard db != nil else { break }
+            }
+            do {
+                if try !sendOne(db!, log: log) { context.stop.sleep(millis: settings.idlePollMillis) }
+            } catch {
+                log.warning("send cycle failed", metadata: ["error": "\(error)"])
+                db?.close()
+                db = nil
+                context.stop.sleep(millis: settings.idlePollMillis)
+            }
+        }
+        db?.close()
+    }
+
+    /// Sends the next due delivery; false when none was due.
+    private func sendOne(_ db: PostgresConnection, log: Logger) throws -> Bool {
+        try db.transaction { db in
+            let repo = DeliveryRepository(db: db)
+            guard let d = try repo.claimDue(channel) else { return false }
+            var log = log
+            log[metadataKey: "refund.id"] = "\(d.refundId)"
+            switch gateway.send(d) {
+            case .sent:
+                try repo.markSent(d)
+                log.info("sent", metadata: ["to": "\(d.address)"])
+            case .refused(let why):
+                try repo.refuse(d, reason: why)
+                log.warning("address refused for good; not retried", metadata: ["to": "\(d.address)", "why": "\(why)"])
+            case .retry(let why) where d.attempts + 1 >= settings.maxAttempts:
+                try repo.giveUp(d, error: why)
+                log.error("gave up after \(d.attempts + 1) attempts", metadata: ["to": "\(d.address)", "why": "\(why)"])
+            case .retry(let why):
+                let pause = min(settings.maxRetryMillis, settings.retryMillis << min(d.attempts, 16))
+                try repo.retryLater(d, afterMillis: pause, error: why)
+                log.warning("gateway failed; will retry", metadata: ["why": "\(why)", "retry.ms": "\(pause)"])
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,48 @@
+// libcurl (Debian: libcurl4-openssl-dev), used for SMTP: notification's e-mail goes through a maintained SMTP client
+// rather than a hand-written protocol. curl_easy_setopt is variadic, which Swift cannot call, so the whole send is
+// one C function here.
+#include <curl/curl.h>
+#include <string.h>
+
+struct crefund_mail_source {
+    const char *data;
+    size_t length;
+    size_t offset;
+};
+
+static size_t crefund_mail_read(char *buffer, size_t size, size_t count, void *userdata) {
+    struct crefund_mail_source *src = (struct crefund_mail_source *)userdata;
+    size_t room = size * count;
+    size_t left = src->length - src->offset;
+    size_t n = left < room ? left : room;
+    memcpy(buffer, src->data + src->offset, n);
+    src->offset += n;
+    return n;
+}
+
+/// Sends one message (`message`: headers, blank line, body; CRLF line ends) to one recipient. Returns the CURLcode;
+/// `*smtp_code` receives the server's last reply code (e.g. 250, 421, 550) when there was one.
+static inline int crefund_smtp_send(const char *url, const char *from, const char *to, const char *message,
+                                    size_t length, long timeout_seconds, long *smtp_code, char *error_buffer) {
+    CURL *curl = curl_easy_init();
+    if (!curl) return CURLE_FAILED_INIT;
+    struct crefund_mail_source src = { message, length, 0 };
+    struct curl_slist *rcpt = curl_slist_append(NULL, to);
+    error_buffer[0] = 0;
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, crefund_mail_read);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &src);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_seconds);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, timeout_seconds);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    CURLcode rc = curl_easy_perform(curl);
+    *smtp_code = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, smtp_code);
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(curl);
+    return (int)rc;
+}
