@@ -33,6 +33,8 @@ struct TimelineStep: Sendable {
     var amountFen: Int64?
     var missingEvidence: String?
     var expectedNextBy: Date?
+    /// A stage's status event (`status`) or an action intake recorded as it took it (`action`).
+    var kind: String = "status"
 }
 
 /// Every SQL statement of intake.
@@ -165,13 +167,15 @@ struct RefundRepository {
     func timeline(_ id: RefundID) throws -> [TimelineStep] {
         try db.query("""
             SELECT step, at, actor, rule, explanation, amount_fen, missing_evidence::text AS missing_evidence,
-                   expected_next_by FROM timeline WHERE refund_id = $1::uuid ORDER BY id
+                   expected_next_by, message_id IS NOT NULL AS from_stage FROM timeline
+            WHERE refund_id = $1::uuid ORDER BY id
             """, [id.rawValue]).map { row in
             TimelineStep(step: try row.string("step"), at: try row.date("at"), actor: try row.string("actor"),
                          rule: try row.optionalString("rule"), explanation: try row.optionalString("explanation"),
                          amountFen: try row.optionalInt64("amount_fen"),
                          missingEvidence: try row.optionalString("missing_evidence"),
-                         expectedNextBy: try row.optionalDate("expected_next_by"))
+                         expectedNextBy: try row.optionalDate("expected_next_by"),
+                         kind: try row.bool("from_stage") ? "status" : "action")
         }
     }
 

@@ -8,12 +8,15 @@ enum Templates {
     struct Rendered: Equatable {
         var title: String
         var body: String
-        /// SMS: one short text with the facts that matter.
-        var sms: String { "【退款】" + title + " " + body }
+        var locale: BuyerLocale = .zh
+        /// SMS: one short text with the facts that matter, under the sender's signature in the buyer's language.
+        var sms: String { (locale == .en ? "[Refund] " : "【退款】") + title + " " + body }
     }
 
     static func render(_ e: RefundStatusEvent, locale: BuyerLocale) -> Rendered {
-        locale == .en ? english(e) : chinese(e)
+        var r = locale == .en ? english(e) : chinese(e)
+        r.locale = locale
+        return r
     }
 
     // MARK: - English
@@ -43,7 +46,8 @@ enum Templates {
         case .approved:
             return .init(title: "Refund approved: \(amount)", body: "\(amount) for \(order) is approved.\(next)")
         case .supplierVerification:
-            return .init(title: "Checking with the supplier", body: "\(e.explanation.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." } ?? "We asked the supplier to confirm.")\(next)")
+            let news = e.explanation.map { " " + $0.prefix(1).uppercased() + $0.dropFirst() + "." } ?? ""
+            return .init(title: "Checking with the supplier", body: "Supplier check for \(order).\(news)\(next)")
         case .disputed:
             return .init(title: "Refund under arbitration",
                          body: "The supplier disputes your refund for \(order); operations will decide.\(why)\(next)")
@@ -87,7 +91,8 @@ enum Templates {
         case .approved:
             return .init(title: "退款已通过:\(amount)", body: "\(order)的退款\(amount)已通过审核。\(next)")
         case .supplierVerification:
-            return .init(title: "正在与供货商核实", body: "我们已请供货商核实\(order)。\(why)\(next)")
+            let news = e.explanation.map { "进展:\($0)。" } ?? ""
+            return .init(title: "正在与供货商核实", body: "我们已请供货商核实\(order)。\(news)\(next)")
         case .disputed:
             return .init(title: "退款进入仲裁", body: "供货商对\(order)的退款有异议,平台运营将仲裁。\(why)\(next)")
         case .processing:

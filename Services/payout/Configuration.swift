@@ -28,7 +28,11 @@ struct PayoutSettings: Sendable {
         channelURL = url
         channelTimeout = try env.seconds("CHANNEL_TIMEOUT_SECONDS", default: 10)
         pollSeconds = try env.seconds("PAYOUT_POLL_SECONDS", default: 30)
-        guard let c = ArrivalCalendar(holidayList: env.values["HOLIDAYS"] ?? "") else {
+        guard let promises = ArrivalCalendar.promises(setting: env.values["ARRIVAL_TIMES"] ?? "") else {
+            throw ConfigurationError(setting: "ARRIVAL_TIMES",
+                                     problem: "channel=<n>h or channel=<n>d (working days), e.g. bank_card=3d")
+        }
+        guard let c = ArrivalCalendar(holidayList: env.values["HOLIDAYS"] ?? "", promises: promises) else {
             throw ConfigurationError(setting: "HOLIDAYS", problem: "a comma-separated list of YYYY-MM-DD dates")
         }
         calendar = c

@@ -137,7 +137,7 @@ struct PayoutHandler: StageHandler {
         try repo.markOverdue(p.refundId)
         let channel = PaymentChannel(rawValue: p.route) ?? .bankCard
         let why: String
-        switch ArrivalCalendar.promise(for: channel) {
+        switch settings.calendar.promise(for: channel) {
         case .workingDays: why = "bank clearing is taking longer than the usual working days"
         default: why = "\(p.route) has not confirmed the refund yet"
         }

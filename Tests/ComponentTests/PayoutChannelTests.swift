@@ -102,6 +102,10 @@ extension Component.PayoutTests {
         #expect((Self.steps(late).last?["explanation"] as? String)?.hasPrefix("late: bank clearing") == true)
         #expect(try db.query("SELECT overdue_at IS NOT NULL AS o FROM payout.payouts WHERE refund_id = $1::uuid",
                              [id])[0].bool("o"))
+        // Past its expected arrival: the buyer may open a follow-up ticket.
+        let ticket = try s.upstream.http("POST", "/v1/refunds/\(id)/follow-up", token: Component.IntakeAPITests.b1,
+                                         body: s.upstream.json(["note": "where is my money?"]))
+        #expect(ticket.status == 201 && ticket.json["reason"] as? String == "past its expected arrival")
         #expect(try s.payments(order: order).count == 1)
     }
 

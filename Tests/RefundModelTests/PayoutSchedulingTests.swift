@@ -49,3 +49,18 @@ struct PayoutSchedulingTests {
         #expect(BatchWindows(setting: "bank_card") == nil)
     }
 }
+
+@Suite("Channel arrival times as a platform setting")
+struct ArrivalTimesSettingTests {
+    @Test("ARRIVAL_TIMES overrides named channels only; malformed entries are refused")
+    func parse() throws {
+        let p = try #require(ArrivalCalendar.promises(setting: "bank_card=7d, alipay=1h"))
+        let c = ArrivalCalendar(promises: p)
+        #expect(c.promise(for: .bankCard) == .workingDays(7))
+        #expect(c.promise(for: .alipay) == .hours(1))
+        #expect(c.promise(for: .wechat) == .hours(4))
+        #expect(ArrivalCalendar.promises(setting: "bank_card=3x") == nil)
+        #expect(ArrivalCalendar.promises(setting: "balance=1h") == nil)
+        #expect(ArrivalCalendar.promises(setting: "alipay") == nil)
+    }
+}

@@ -12,6 +12,8 @@ struct RefundView: Encodable, Sendable {
         var amount: Money?
         var missingEvidence: [String]?
         var expectedNextBy: Date?
+        /// `status`: reported by the stage that took the step; `action`: what the buyer or a reviewer did here.
+        var kind: String
     }
 
     var id: String
@@ -52,7 +54,7 @@ struct RefundView: Encodable, Sendable {
             Step(step: $0.step, at: $0.at, actor: $0.actor, rule: $0.rule, explanation: $0.explanation,
                  amount: money($0.amountFen),
                  missingEvidence: $0.missingEvidence.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) },
-                 expectedNextBy: $0.expectedNextBy)
+                 expectedNextBy: $0.expectedNextBy, kind: $0.kind)
         }
         let last = timeline.last { $0.step == r.state.rawValue }
         if r.state == .needsEvidence { missingEvidence = last?.missingEvidence ?? [] }

@@ -9,14 +9,34 @@ public struct ArrivalCalendar: Sendable {
     /// Holidays as `YYYY-MM-DD` in the platform's time zone.
     public let holidays: Set<String>
     public let utcOffsetSeconds: Int
+    /// Each channel's promise; a platform may set its own (`ARRIVAL_TIMES`), the defaults are DOMAIN.md §5's.
+    public let promises: [PaymentChannel: Promise]
 
-    public init(holidays: Set<String> = [], utcOffsetSeconds: Int = 8 * 3600) {
+    public init(holidays: Set<String> = [], utcOffsetSeconds: Int = 8 * 3600, promises: [PaymentChannel: Promise] = [:]) {
         self.holidays = holidays
         self.utcOffsetSeconds = utcOffsetSeconds
+        self.promises = promises
+    }
+
+    /// Parses `ARRIVAL_TIMES="alipay=2h,wechat=4h,bank_card=3d,credit_card=5d"` (h: hours, d: working days);
+    /// channels not named keep their default. Nil when an entry is malformed.
+    public static func promises(setting: String) -> [PaymentChannel: Promise]? {
+        var map: [PaymentChannel: Promise] = [:]
+        for entry in setting.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let channel = PaymentChannel(rawValue: parts[0]), channel != .balance,
+                  let unit = parts[1].last, let n = Int(parts[1].dropLast()), n >= 0, n <= 720 else { return nil }
+            switch unit {
+            case "h": map[channel] = .hours(Double(n))
+            case "d": map[channel] = .workingDays(n)
+            default: return nil
+            }
+        }
+        return map
     }
 
     /// Parses `HOLIDAYS="2026-10-01,2026-10-02"`; nil names the bad entry's position.
-    public init?(holidayList: String, utcOffsetSeconds: Int = 8 * 3600) {
+    public init?(holidayList: String, utcOffsetSeconds: Int = 8 * 3600, promises: [PaymentChannel: Promise] = [:]) {
         var set = Set<String>()
         for raw in holidayList.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
             let p = raw.split(separator: "-")
@@ -24,7 +44,7 @@ public struct ArrivalCalendar: Sendable {
                   p.allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return nil }
             set.insert(raw)
         }
-        self.init(holidays: set, utcOffsetSeconds: utcOffsetSeconds)
+        self.init(holidays: set, utcOffsetSeconds: utcOffsetSeconds, promises: promises)
     }
 
     /// The channel's promise: a fixed delay, or a number of working days.
@@ -34,7 +54,11 @@ public struct ArrivalCalendar: Sendable {
         case workingDays(Int)
     }
 
-    public static func promise(for channel: PaymentChannel) -> Promise {
+    public func promise(for channel: PaymentChannel) -> Promise {
+        promises[channel] ?? Self.defaultPromise(for: channel)
+    }
+
+    public static func defaultPromise(for channel: PaymentChannel) -> Promise {
         switch channel {
         case .balance: return .instant
         case .alipay: return .hours(2)
@@ -45,7 +69,7 @@ public struct ArrivalCalendar: Sendable {
     }
 
     public func expectedArrival(channel: PaymentChannel, paidOutAt: Date) -> Date {
-        switch Self.promise(for: channel) {
+        switch promise(for: channel) {
         case .instant: return paidOutAt
         case .hours(let h): return paidOutAt.addingTimeInterval(h * 3600)
         case .workingDays(let n): return endOfWorkingDay(n, after: paidOutAt)

@@ -1,0 +1,72 @@
+import AMQP
+import Foundation
+import RefundModel
+import Testing
+
+extension Component {
+    /// The whole system as a marketplace runs it: the five real executables, RabbitMQ, PostgreSQL, and the outside
+    /// world played by the sandboxes (suppliers over AMQP, payment channels over HTTP with signed callbacks, the SMS
+    /// gateway over HTTP and an SMTP server). Each platform profile of `Tools/profiles` drives the nine refunds of
+    /// issue 6 through the public interfaces only: order events and buyer profiles over AMQP, the HTTP API.
+    @Suite("End to end: the four platforms of the source articles")
+    struct EndToEndTests {
+        static let profiles = ["zhongshang", "generic-league", "957", "liyun"]
+
+        @Test("nine refunds per platform profile: final state, fen, timeline and exactly the notifications", arguments: profiles)
+        func platform(_ name: String) throws {
+            let world = try World(profile: name)
+            defer { world.stop() }
+            let results = try world.runAll()
+            for r in results {
+                #expect(r.state == r.expected.state, "\(name) \(r.expected.name): state \(r.state)\n\(r.timelineText)")
+                #expect(r.amountFen == r.expected.amountFen, "\(name) \(r.expected.name): amount \(r.amountFen ?? -1)")
+                #expect(r.statusSteps == r.expected.steps,
+                        "\(name) \(r.expected.name): steps \(r.statusSteps) expected \(r.expected.steps)\n\(r.timelineText)")
+                // Exactly one message per status step on each channel the buyer has.
+                #expect(r.inboxSteps == r.expected.steps.sorted(), "\(name) \(r.expected.name): inbox \(r.inboxSteps)")
+                #expect(r.smsCount == r.expected.steps.count, "\(name) \(r.expected.name): \(r.smsCount) SMS")
+                #expect(r.mailCount == r.expected.steps.count, "\(name) \(r.expected.name): \(r.mailCount) e-mails")
+                // In the buyer's language, and the money in yuan once it is known.
+                let prefix = r.locale == .en ? "[Refund] " : "【退款】"
+                #expect(r.smsTexts.allSatisfy { $0.hasPrefix(prefix) }, "\(name) \(r.expected.name): \(r.smsTexts)")
+                if let fen = r.expected.amountFen {
+                    let yuan = "¥\(fen / 100).\(String(format: "%02d", fen % 100))"
+                    #expect(r.smsTexts.contains { $0.contains(yuan) }, "\(name) \(r.expected.name): no \(yuan) in \(r.smsTexts)")
+                }
+                if let check = r.expected.check { check(r) }
+            }
+        }
+    }
+}
+
+/// One scenario's expectation.
+struct Expected: @unchecked Sendable {
+    let name: String
+    let state: String
+    let amountFen: Int64?
+    /// The `refund.status.*` steps in the order the timeline records them.
+    let steps: [String]
+    var check: ((Outcome) -> Void)? = nil
+}
+
+/// What a scenario ended with, read back through the public interfaces and the sandboxes.
+struct Outcome {
+    let expected: Expected
+    let refund: [String: Any]
+    let inboxSteps: [String]
+    let smsCount: Int
+    let mailCount: Int
+    let smsTexts: [String]
+    let locale: BuyerLocale
+
+    var state: String { refund["state"] as? String ?? "?" }
+    var amountFen: Int64? { ((refund["amount"] as? [String: Any])?["minorUnits"] as? NSNumber)?.int64Value }
+    var timeline: [[String: Any]] { refund["timeline"] as? [[String: Any]] ?? [] }
+    /// Steps the stages reported (not the actions intake recorded as the buyer or a reviewer took them).
+    var statusSteps: [String] {
+        timeline.filter { $0["kind"] as? String == "status" }.compactMap { $0["step"] as? String }
+    }
+    var timelineText: String {
+        timeline.map { "  \($0["step"] ?? "") by \($0["actor"] ?? "") — \($0["explanation"] ?? "")" }.joined(separator: "\n")
+    }
+}
