@@ -110,6 +110,19 @@ extension Component {
             check("post", "/v1/refunds/{id}/appeal",
                   try s.http("POST", "/v1/refunds/\(id)/appeal", token: b1, body: s.json(["note": "again"])))
             check("get", "/v1/review/queue", try s.http("GET", "/v1/review/queue", token: b1))
+            // Inbox and follow-up tickets.
+            check("get", "/v1/messages", try s.http("GET", "/v1/messages?limit=5", token: b1))
+            check("get", "/v1/messages", try s.http("GET", "/v1/messages", token: r1))
+            check("post", "/v1/refunds/{id}/follow-up",
+                  try s.http("POST", "/v1/refunds/\(id)/follow-up", token: b1, body: s.json(["note": "news?"])))
+            try TestStack.database().query(
+                "UPDATE intake.timeline SET at = at - interval '49 hours' WHERE refund_id = $1::uuid", [id])
+            let ticket = try s.http("POST", "/v1/refunds/\(id)/follow-up", token: b1, body: s.json(["note": "news?"]))
+            check("post", "/v1/refunds/{id}/follow-up", ticket)
+            check("get", "/v1/review/tickets", try s.http("GET", "/v1/review/tickets", token: r1))
+            check("post", "/v1/review/tickets/{id}/close",
+                  try s.http("POST", "/v1/review/tickets/\(ticket.json["id"] as? String ?? "")/close", token: r1,
+                             body: s.json(["answer": "decided today"])))
             check("post", "/v1/refunds/{id}/withdraw", try s.http("POST", "/v1/refunds/\(id)/withdraw", token: b1))
         }
     }
