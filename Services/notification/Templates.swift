@@ -55,7 +55,8 @@ enum Templates {
             if e.overdue == true {
                 return .init(title: "Your refund is late", body: "\(amount) for \(order) has not arrived yet.\(why)\(next)")
             }
-            return .init(title: "Refund on its way: \(amount)", body: "\(amount) for \(order) is being paid.\(why)\(next)")
+            let note = e.explanation.map { " \($0.prefix(1).uppercased() + $0.dropFirst())." } ?? ""
+            return .init(title: "Refund on its way: \(amount)", body: "\(amount) for \(order) is being paid.\(note)\(next)")
         case .payoutFailed:
             return .init(title: "Refund could not be paid",
                          body: "We could not pay \(amount) for \(order) to the original account.\(why) Choose your platform balance or another account in the app.")
@@ -99,7 +100,8 @@ enum Templates {
             if e.overdue == true {
                 return .init(title: "退款到账延迟", body: "\(order)的退款\(amount)尚未到账。\(why)\(next)")
             }
-            return .init(title: "退款处理中:\(amount)", body: "\(order)的退款\(amount)正在退回。\(why)\(next)")
+            let note = e.explanation.map { "说明:\($0)。" } ?? ""
+            return .init(title: "退款处理中:\(amount)", body: "\(order)的退款\(amount)正在退回。\(note)\(next)")
         case .payoutFailed:
             return .init(title: "退款未能到账", body: "\(order)的退款\(amount)无法退回原账户。\(why)请在应用内选择退到平台余额或其他账户。")
         case .credited:

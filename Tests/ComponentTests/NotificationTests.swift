@@ -139,7 +139,7 @@ extension Component {
             #expect(log.contains("138****5678"))
         }
 
-        @Test("a gateway that is down is retried with backoff; refused addresses are recorded and not retried")
+        @Test("a gateway that is down is retried with backoff; refused addresses are recorded and not retried; a poison profile is dead-lettered masked")
         func faults() throws {
             let s = try Stack(sandbox: ["SANDBOX_SMS_FAIL_FIRST": "2", "SANDBOX_SMTP_FAIL_FIRST": "1"])
             defer { s.stop() }
@@ -171,6 +171,22 @@ extension Component {
                                [later.rawValue])[0].int("n")) == 2
             }, "a refused address is not tried again")
             #expect(try s.inbox(IntakeAPITests.b2, refund: later).count == 1, "the inbox still gets it")
+
+            // A poison profile (no buyer id, no locale): dead-lettered with its reason, the phone number masked.
+            let dlq = Topology.deadLetterQueue(of: ServiceName.notification.rawValue)
+            _ = try TestStack.drain(dlq, quietMillis: 200)
+            let poison = Envelope(type: MessageType.buyerProfile, payload: ["phone": "13812345678"])
+            try TestStack.publish([(poison.id.description, poison.type,
+                                    [UInt8](try MessageCoding.encoder().encode(poison)))],
+                                  routingKey: Topology.Key.buyerProfile)
+            var dead: [Delivery] = []
+            #expect(try TestStack.eventually(10) {
+                dead += try TestStack.drain(dlq, quietMillis: 200)
+                return !dead.isEmpty
+            })
+            let body = String(decoding: dead.first?.body ?? [], as: UTF8.self)
+            #expect(dead.first?.headers[Topology.deadLetterReasonHeader]?.contains("does not decode") == true)
+            #expect(!body.contains("13812345678") && body.contains("138****5678"), "\(body)")
         }
 
         @Test("a slow SMS gateway delays only SMS: every e-mail arrives before the first SMS is answered")

@@ -42,21 +42,34 @@ func http(_ method: String, _ path: String, token: String, body: [String: Any]? 
     return (box.status, (try? JSONSerialization.jsonObject(with: box.data)) as? [String: Any] ?? [:])
 }
 
-@MainActor func placeOrder(_ id: String, paidFen: Int64, supplier: String = "sup-confirm", delivered: Bool = false) throws {
+@MainActor func publish<P: Codable & Sendable>(_ key: String, _ payload: P, correlationId: String? = nil) throws {
+    let e = Envelope(type: key, correlationId: correlationId, payload: payload)
+    let c = try AMQPConnection(url: try AMQPURL(parsing: setting("AMQP_URL")))
+    defer { c.close() }
+    try c.enableConfirms()
+    let seq = try c.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: key,
+                                            messageId: e.id.description, type: e.type, correlationId: correlationId,
+                                            body: [UInt8](try MessageCoding.encoder().encode(e))))
+    guard try c.waitForConfirms()[seq] == .confirmed else { throw AMQPError(.connection, "\(key) not confirmed") }
+}
+
+/// How the marketplace tells notification to reach a buyer: a demo phone and e-mail, Chinese or English.
+@MainActor func publishProfile() throws {
+    try publish(Topology.Key.buyerProfile, BuyerProfile(
+        buyerId: buyerId, phone: String(format: "1380000%04d", buyerIndex), email: "\(buyerId)@example.com",
+        locale: buyerIndex % 2 == 0 ? .en : .zh, updatedAt: Date()))
+}
+
+@MainActor func placeOrder(_ id: String, paidFen: Int64, supplier: String = "sup-confirm", delivered: Bool = false,
+                           channel: PaymentChannel = .alipay) throws {
+    try publishProfile()
     let money = try Money(minorUnits: paidFen)
-    let facts = OrderFacts(orderId: id, buyerId: buyerId, paymentChannel: .alipay, placedAt: Date(), paidAt: Date(),
+    let facts = OrderFacts(orderId: id, buyerId: buyerId, paymentChannel: channel, placedAt: Date(), paidAt: Date(),
                            promisedDeliveryAt: Date().addingTimeInterval(-600),
                            lines: [OrderLineFacts(lineId: "1", productKind: .cardCode, supplierId: supplier,
                                                   listPrice: money, paid: money,
                                                   deliveredAt: delivered ? Date().addingTimeInterval(-300) : nil)])
-    let e = Envelope(type: Topology.Key.orderPlaced, correlationId: id, payload: OrderEvent(orderId: id, order: facts))
-    let c = try AMQPConnection(url: try AMQPURL(parsing: setting("AMQP_URL")))
-    defer { c.close() }
-    try c.enableConfirms()
-    let seq = try c.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: Topology.Key.orderPlaced,
-                                            messageId: e.id.description, type: e.type, correlationId: id,
-                                            body: [UInt8](try MessageCoding.encoder().encode(e))))
-    guard try c.waitForConfirms()[seq] == .confirmed else { throw AMQPError(.connection, "order event not confirmed") }
+    try publish(Topology.Key.orderPlaced, OrderEvent(orderId: id, order: facts), correlationId: id)
 }
 
 @MainActor func apply(_ orderId: String, reason: String = "not_delivered", evidence: [String] = []) -> String {
@@ -109,6 +122,12 @@ do {
 }
 let fast = apply(fastOrder)
 show("Fast refund (undelivered card code, ¥49.90)", wait(fast, for: "credited"))
+// What the buyer was told on the way (the in-app inbox; the same went out by SMS and e-mail).
+usleep(500_000)
+for m in (http("GET", "/v1/messages?limit=10", token: buyerToken).1["messages"] as? [[String: Any]] ?? []).reversed()
+where m["refundId"] as? String == fast {
+    print("    站内信 \(m["at"] ?? "")  \(m["title"] ?? ""): \(m["body"] ?? "")")
+}
 buyerIndex = 2
 let big = apply(bigOrder)
 _ = wait(big, for: "manual_review")
@@ -139,6 +158,17 @@ let used = bySupplier["sup-used"]!
 _ = wait(used, for: "disputed")
 _ = http("POST", "/v1/review/\(used)/decision", token: reviewerToken, body: ["decision": "approve"])
 show("Supplier says used, buyer's log says otherwise: arbitrated for the buyer", wait(used, for: "credited"))
+buyerIndex = buyerOf["sup-silent"]!
+buyerIndex = 7
+let closedOrder = "demo-closed-card-\(stamp)"
+do { try placeOrder(closedOrder, paidFen: 8_800, delivered: true, channel: .bankCard) } catch {
+    print("refund-demo: cannot publish order events: \(error)")
+    exit(1)
+}
+let closed = apply(closedOrder, reason: "invalid_code", evidence: proof)
+_ = wait(closed, for: "payout_failed")
+_ = http("POST", "/v1/refunds/\(closed)/fallback", token: buyerToken, body: ["route": "balance"])
+show("The bank card is closed: the buyer chooses the platform balance", wait(closed, for: "credited"))
 buyerIndex = buyerOf["sup-silent"]!
 let answerSeconds = Double(env["SUPPLIER_ANSWER_SECONDS"] ?? "15") ?? 15
 show("Supplier silent past its deadline: decided for the buyer",
