@@ -1,3 +1,4 @@
 import Foundation
+import StageRuntime
 
-exit(await Intake.run())
+finishProcess(await Intake.run())

@@ -1,3 +1,4 @@
 import Foundation
+import StageRuntime
 
-exit(await Payout.run())
+finishProcess(await Payout.run())

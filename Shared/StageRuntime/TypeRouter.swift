@@ -36,10 +36,10 @@ public func runStage(_ service: String, definition: (Environment) throws -> Stag
     let runner = StageRunner(definition: def, settings: settings, hooks: hooks(env))
     do {
         try runner.run()
-        exit(0)
+        finishProcess(0)
     } catch {
         let line = "\(service): fatal: \(error)\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
-        exit(1)
+        finishProcess(1)
     }
 }

@@ -41,10 +41,6 @@ final class World {
         profile = try Self.loadProfile(name)
         var tokens = ["reviewer-token-r1=reviewer:r-1", "reviewer-token-r2=reviewer:r-2"]
         for n in 1...12 { tokens.append("tok-e2e-\(name)-\(tag)-\(n)=buyer:e2e-\(name)-\(tag)-\(n)") }
-        let (supplier, supplierLog) = try ServiceProcesses.launchTool(
-            "supplier-sandbox", env: ["SANDBOX_SUPPLIERS": "sup-confirm=confirmed,sup-silent=silent"], ready: "consuming as")
-        tools.append(supplier)
-        _ = supplierLog
         tools.append(try ServiceProcesses.launchTool("payment-sandbox", env: [
             "SANDBOX_HTTP_PORT": String(paymentPort), "SANDBOX_PROCESSING_SECONDS": "1",
             "SANDBOX_CALLBACK_URL": "http://127.0.0.1:\(callbackPort)/v1/channel-callbacks",
@@ -63,6 +59,10 @@ final class World {
         ]) { $1 }
         services = try ServiceProcesses(["intake", "auto-review", "supplier-verification", "payout", "notification"],
                                         env: env)
+        // The suppliers' systems connect last: their request queues exist once supplier-verification declared them.
+        tools.append(try ServiceProcesses.launchTool(
+            "supplier-sandbox", env: ["SANDBOX_SUPPLIERS": "sup-confirm=confirmed,sup-silent=silent"],
+            ready: "consuming as").0)
     }
 
     func stop() {

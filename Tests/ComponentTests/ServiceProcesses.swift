@@ -60,7 +60,8 @@ final class ServiceProcesses {
         for r in running where r.process.isRunning { r.process.terminate() }
         for r in running {
             r.process.waitUntilExit()
-            #expect(r.process.terminationStatus == 0, "\(r.name) exit status")
+            #expect(r.process.terminationStatus == 0,
+                    "\(r.name) exit status \(r.process.terminationStatus): \(Self.read(r.log).suffix(1500))")
         }
         running = []
     }
