@@ -11,10 +11,10 @@ final class World {
     let tag = String(UUID().uuidString.prefix(6))
     let services: ServiceProcesses
     var tools: [Process] = []
-    let paymentPort = Int.random(in: 40_000...42_999)
-    let callbackPort = Int.random(in: 43_000...44_999)
-    let notifyPort = Int.random(in: 48_000...49_999)
-    let smtpPort = Int.random(in: 50_000...51_999)
+    let paymentPort = TestStack.freePort()
+    let callbackPort = TestStack.freePort()
+    let notifyPort = TestStack.freePort()
+    let smtpPort = TestStack.freePort()
     static let callbackSecret = "e2e-callback-secret-000001"
     /// Test-only time compression: a silent supplier is decided after this, not the profile's 24 h.
     static let supplierAnswerSeconds = "4"

@@ -12,8 +12,8 @@ extension Component {
             let services: ServiceProcesses
             let sandbox: Process
             let sandboxLog: String
-            let sandboxPort = Int.random(in: 48_000...49_999)
-            let smtpPort = Int.random(in: 50_000...51_999)
+            let sandboxPort = TestStack.freePort()
+            let smtpPort = TestStack.freePort()
 
             init(sandbox extra: [String: String] = [:], notification: [String: String] = [:]) throws {
                 (sandbox, sandboxLog) = try ServiceProcesses.launchTool("notify-sandbox", env: [

@@ -12,8 +12,8 @@ extension Component {
             let upstream: ServiceProcesses
             var payout: ServiceProcesses
             let sandbox: Process
-            let sandboxPort = Int.random(in: 40_000...44_999)
-            let callbackPort = Int.random(in: 45_000...47_999)
+            let sandboxPort = TestStack.freePort()
+            let callbackPort = TestStack.freePort()
             static let callbackSecret = "test-callback-secret-0123"
             let payoutEnv: [String: String]
 

@@ -17,7 +17,7 @@ final class ServiceProcesses {
     private(set) var running: [Running] = []
     /// Log files by service, kept after `stop()`.
     private var logs: [String: String] = [:]
-    let httpPort = Int.random(in: 20_000...29_999)
+    let httpPort = TestStack.freePort()
     static let tokens = "buyer-token-b1=buyer:b-1,buyer-token-b2=buyer:b-2,reviewer-token-r1=reviewer:r-1,"
         + "reviewer-token-r2=reviewer:r-2"
 

@@ -180,3 +180,25 @@ final class ProbeProcess {
     var outKey: String { "probe.\(queue).out" }
 }
 
+
+extension TestStack {
+    /// A TCP port on 127.0.0.1 that is free now: the kernel picks it (bind to port 0), we release it and hand it to
+    /// the process we start next. Random numbers in the ephemeral range could collide with a client connection's
+    /// local port.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+            }
+        }
+        precondition(ok, "no free port")
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
