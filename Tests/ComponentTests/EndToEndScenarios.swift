@@ -81,16 +81,29 @@ extension World {
                                    steps: Self.verifiedPaid) { o in
                 #expect(o.timeline.last?["actor"] as? String == "channel:alipay")
             }),
-            (3, order(3), Expected(name: "top-up pro-rata", state: "credited", amountFen: 7_125, steps: Self.verifiedPaid)),
+            (3, order(3), Expected(name: "top-up pro-rata", state: "credited", amountFen: 7_125, steps: Self.verifiedPaid) { o in
+                #expect(o.timeline.first { $0["step"] as? String == "approved" }?["rule"] as? String == RuleID.proRata.rawValue)
+                #expect(o.timeline.last?["actor"] as? String == "channel:wechat")
+            }),
             (4, order(4), Expected(name: "service half done", state: "credited", amountFen: 10_000,
                                    steps: Self.verifiedPaid)),
             (5, order(5, "R3"), Expected(name: "fourth application in a week", state: "credited", amountFen: 2_000,
-                                         steps: ["manual_review"] + Self.verifiedPaid)),
+                                         steps: ["manual_review"] + Self.verifiedPaid) { o in
+                #expect(o.timeline.first { $0["step"] as? String == "manual_review" }?["rule"] as? String
+                    == RuleID.riskFrequency.rawValue)
+                #expect(o.timeline.contains { $0["step"] as? String == "approved" && $0["actor"] as? String == "reviewer:r-1" })
+            }),
             (6, order(6), Expected(name: "rejected, appealed, approved by another reviewer", state: "credited",
                                    amountFen: 12_000,
-                                   steps: ["manual_review", "rejected", "appealed"] + Self.verifiedPaid)),
+                                   steps: ["manual_review", "rejected", "appealed"] + Self.verifiedPaid) { o in
+                #expect(o.timeline.contains { $0["step"] as? String == "rejected" && $0["actor"] as? String == "reviewer:r-1" })
+                #expect(o.timeline.contains { $0["step"] as? String == "approved" && $0["actor"] as? String == "reviewer:r-2" })
+            }),
             (7, order(7), Expected(name: "supplier never answers", state: "credited", amountFen: 6_600,
-                                   steps: Self.verifiedPaid)),
+                                   steps: Self.verifiedPaid) { o in
+                let answered = o.timeline.filter { $0["step"] as? String == "supplier_verification" }.last
+                #expect(answered?["actor"] as? String == "system", "decided by the deadline, not by a supplier")
+            }),
             (8, order(8), Expected(name: "bank card, working days", state: batched ? "processing" : "credited",
                                    amountFen: 15_000,
                                    steps: batched ? Array(Self.verifiedPaid.dropLast()) : Self.verifiedPaid) { o in

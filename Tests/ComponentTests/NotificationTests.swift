@@ -189,6 +189,26 @@ extension Component {
             #expect(!body.contains("13812345678") && body.contains("138****5678"), "\(body)")
         }
 
+        @Test("an SMS gateway down past the attempt limit: the delivery is given up and recorded, e-mail unaffected")
+        func givenUp() throws {
+            let s = try Stack(sandbox: ["SANDBOX_SMS_FAIL_FIRST": "1000"], notification: ["NOTIFY_MAX_ATTEMPTS": "3"])
+            defer { s.stop() }
+            try Self.profile("b-1", phone: "13812345678", email: "buyer.one@example.com", locale: .en)
+            Thread.sleep(forTimeInterval: 0.5)
+            let id = RefundID()
+            try Self.status([try Self.event(id, buyer: "b-1", .credited, amount: 900)])
+            let db = try TestStack.database()
+            #expect(TestStack.eventually(15) {
+                (try? db.query("""
+                    SELECT count(*) AS n FROM notification.deliveries
+                    WHERE refund_id = $1::uuid AND channel = 'sms' AND state = 'gave_up' AND attempts = 3
+                    """, [id.rawValue])[0].int("n")) == 1
+            })
+            #expect(try s.mail(refund: id).count == 1)
+            #expect(try s.sms(refund: id).isEmpty)
+            #expect(s.services.log("notification").contains("gave up after 3 attempts"))
+        }
+
         @Test("a slow SMS gateway delays only SMS: every e-mail arrives before the first SMS is answered")
         func slowGateway() throws {
             let s = try Stack(sandbox: ["SANDBOX_SMS_DELAY_SECONDS": "4"], notification: ["GATEWAY_TIMEOUT_SECONDS": "10"])
