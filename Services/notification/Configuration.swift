@@ -16,6 +16,8 @@ struct NotificationSettings: Sendable {
     /// Attempts before a delivery is given up (recorded, logged as an error).
     var maxAttempts: Int
     var idlePollMillis: Int
+    /// Sender threads per channel.
+    var sendersPerChannel: Int
 
     init(_ env: Environment) throws {
         let sms = try env.string("SMS_URL", default: "http://127.0.0.1:8092/v1/sms")
@@ -36,5 +38,6 @@ struct NotificationSettings: Sendable {
         maxRetryMillis = Int(try env.seconds("NOTIFY_MAX_RETRY_SECONDS", default: 600) * 1000)
         maxAttempts = try env.int("NOTIFY_MAX_ATTEMPTS", default: 12, range: 1...100)
         idlePollMillis = try env.int("NOTIFY_POLL_MILLIS", default: 200, range: 10...60_000)
+        sendersPerChannel = try env.int("SENDERS_PER_CHANNEL", default: 2, range: 1...32)
     }
 }

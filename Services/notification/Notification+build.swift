@@ -7,15 +7,14 @@ import StageRuntime
 enum Notification {
     static func definition(_ env: Environment) throws -> StageDefinition {
         let settings = try NotificationSettings(env)
-        return StageDefinition(
-            service: .notification, migrations: Schema.migrations, handler: NotificationHandler(),
-            work: [
-                Sender(channel: .sms, gateway: SMSGateway(url: settings.smsURL,
-                                                          timeout: Double(settings.gatewayTimeoutSeconds)),
-                       settings: settings),
-                Sender(channel: .email, gateway: SMTPMailer(url: settings.smtpURL, from: settings.mailFrom,
-                                                            timeout: settings.gatewayTimeoutSeconds),
-                       settings: settings),
-            ])
+        let sms = SMSGateway(url: settings.smsURL, timeout: Double(settings.gatewayTimeoutSeconds))
+        let mail = SMTPMailer(url: settings.smtpURL, from: settings.mailFrom, timeout: settings.gatewayTimeoutSeconds)
+        // Several senders per channel: one slow answer holds up only its own message (claims skip locked rows).
+        let senders = (0..<settings.sendersPerChannel).flatMap { n in
+            [Sender(channel: .sms, gateway: sms, settings: settings, index: n),
+             Sender(channel: .email, gateway: mail, settings: settings, index: n)]
+        }
+        return StageDefinition(service: .notification, migrations: Schema.migrations, handler: NotificationHandler(),
+                               work: senders)
     }
 }

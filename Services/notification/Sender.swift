@@ -3,14 +3,16 @@ import Logging
 import Postgres
 import StageRuntime
 
-/// Sends one channel's pending deliveries, on its own thread: a down or slow SMS gateway delays only SMS. Each
+/// Sends one channel's pending deliveries, on its own thread (`SENDERS_PER_CHANNEL` of them per channel): a down or
+/// slow SMS gateway delays only SMS, and one slow answer only its own message. Each
 /// delivery is claimed with `FOR UPDATE SKIP LOCKED` (several instances share the work without sending twice) and
 /// its outcome committed with it; a failure waits with a doubling pause, a refusal is recorded and never retried.
 struct Sender: BackgroundWork {
     let channel: Channel
     let gateway: Gateway
     let settings: NotificationSettings
-    var name: String { "\(channel.rawValue)-sender" }
+    var index = 0
+    var name: String { "\(channel.rawValue)-sender-\(index)" }
 
     func run(_ context: WorkContext) {
         var log = context.logger
