@@ -57,12 +57,18 @@ final class World {
             "SMS_URL": "http://127.0.0.1:\(notifyPort)/v1/sms", "SMTP_URL": "smtp://127.0.0.1:\(smtpPort)",
             "NOTIFY_RETRY_SECONDS": "0.2", "NOTIFY_POLL_MILLIS": "50",
         ]) { $1 }
-        services = try ServiceProcesses(["intake", "auto-review", "supplier-verification", "payout", "notification"],
-                                        env: env)
+        services = try ServiceProcesses.orStop(tools) {
+            try ServiceProcesses(["intake", "auto-review", "supplier-verification", "payout", "notification"], env: env)
+        }
         // The suppliers' systems connect last: their request queues exist once supplier-verification declared them.
         tools.append(try ServiceProcesses.launchTool(
             "supplier-sandbox", env: ["SANDBOX_SUPPLIERS": "sup-confirm=confirmed,sup-silent=silent"],
             ready: "consuming as").0)
+    }
+
+    /// A failed start (after the services were up) still stops the tools; the services stop with their object.
+    deinit {
+        for t in tools where t.isRunning { t.terminate() }
     }
 
     func stop() {

@@ -19,8 +19,10 @@ extension Component {
                 (sandbox, sandboxLog) = try ServiceProcesses.launchTool("notify-sandbox", env: [
                     "SANDBOX_HTTP_PORT": String(sandboxPort), "SANDBOX_SMTP_PORT": String(smtpPort),
                 ].merging(extra) { $1 }, ready: "Server started")
-                services = try ServiceProcesses(["intake", "notification"], env: Self.notificationEnv(
-                    smsPort: sandboxPort, smtpPort: smtpPort).merging(notification) { $1 })
+                let env = Self.notificationEnv(smsPort: sandboxPort, smtpPort: smtpPort).merging(notification) { $1 }
+                services = try ServiceProcesses.orStop([sandbox]) {
+                    try ServiceProcesses(["intake", "notification"], env: env)
+                }
             }
 
             static func notificationEnv(smsPort: Int, smtpPort: Int) -> [String: String] {

@@ -24,14 +24,17 @@ extension Component {
                     "SANDBOX_CALLBACK_URL": "http://127.0.0.1:\(callbackPort)/v1/channel-callbacks",
                     "SANDBOX_CALLBACK_SECRET": Self.callbackSecret,
                 ].merging(extraSandbox) { $1 }, ready: "Server started")
-                upstream = try ServiceProcesses(["intake", "auto-review", "supplier-verification"],
-                                                env: IntakeAPITests.relaxedRisk.merging(["VERIFY_KINDS": "physical"]) { $1 })
+                let upstreamEnv = IntakeAPITests.relaxedRisk.merging(["VERIFY_KINDS": "physical"]) { $1 }
+                upstream = try ServiceProcesses.orStop([sandbox]) {
+                    try ServiceProcesses(["intake", "auto-review", "supplier-verification"], env: upstreamEnv)
+                }
                 payoutEnv = [
                     "CHANNEL_URL": "http://127.0.0.1:\(sandboxPort)", "CHANNEL_TIMEOUT_SECONDS": "1",
                     "PAYOUT_POLL_SECONDS": "0.3", "CALLBACK_PORT": String(callbackPort),
                     "CHANNEL_SECRETS": "*=\(Self.callbackSecret)",
                 ].merging(extraPayout) { $1 }
-                payout = try ServiceProcesses(["payout"], env: payoutEnv)
+                let env = payoutEnv
+                payout = try ServiceProcesses.orStop([sandbox]) { try ServiceProcesses(["payout"], env: env) }
                 let c = try TestStack.connect()
                 try c.purgeQueue(Topology.deadLetterQueue(of: ServiceName.payout.rawValue))
                 c.close()

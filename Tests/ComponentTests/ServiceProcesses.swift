@@ -75,6 +75,18 @@ final class ServiceProcesses {
         running.removeAll { $0.name == service }
     }
 
+    /// Runs `body` (usually starting services); if it throws, the tools started before it are stopped, not left
+    /// running after a failed test.
+    static func orStop<T>(_ tools: [Process], _ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            for t in tools where t.isRunning {
+                t.terminate()
+                t.waitUntilExit()
+            }
+            throw error
+        }
+    }
+
     /// Starts a tool (a sandbox) from the build folder with `env`, its output in a log file; waits for `ready`.
     static func launchTool(_ name: String, env: [String: String], ready: String) throws -> (Process, String) {
         let p = Process()
@@ -86,6 +98,10 @@ final class ServiceProcesses {
         p.standardOutput = FileHandle(forWritingAtPath: log)
         try p.run()
         let up = TestStack.eventually(30) { read(log).contains(ready) || !p.isRunning }
+        if !(up && p.isRunning), p.isRunning {
+            p.terminate()  // a tool that never got ready is stopped, not left behind
+            p.waitUntilExit()
+        }
         try #require(up && p.isRunning, "\(name) did not start: \(read(log).suffix(1000))")
         return (p, log)
     }
