@@ -43,6 +43,9 @@ struct RefundRepository {
     static let encoder = MessageCoding.encoder()
     static let decoder = MessageCoding.decoder()
 
+    /// States in which a refund waits for a human: the reviewer queue, and what counts as "in review" for overdue.
+    static let reviewStates: [RefundState] = [.manualReview, .appealed, .disputed]
+
     /// States whose amount is promised or paid: they count against what the order can still give back.
     static let committedStates = ["approved", "supplier_verification", "disputed", "processing", "payout_failed",
                                   "credited"]
@@ -92,10 +95,10 @@ struct RefundRepository {
     /// Manual review, appeals and supplier disputes, overdue first, then oldest first.
     func reviewQueue(now: Date) throws -> [RefundRecord] {
         try db.query("""
-            SELECT \(Self.columns) FROM refunds WHERE state IN ('manual_review', 'appealed', 'disputed')
+            SELECT \(Self.columns) FROM refunds WHERE state = ANY($2::text[])
             ORDER BY (expected_next_by IS NOT NULL AND expected_next_by < $1::timestamptz) DESC, created_at
             LIMIT 200
-            """, [now]).map(record)
+            """, [now, "{" + Self.reviewStates.map(\.rawValue).joined(separator: ",") + "}"]).map(record)
     }
 
     /// The buyer's refunds by state, for the reviewer.

@@ -123,11 +123,5 @@ enum Templates {
     }
 
     /// `2026-11-25 18:00` in China time.
-    static func time(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Foundation.Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        f.dateFormat = "yyyy-MM-dd HH:mm"
-        return f.string(from: d)
-    }
+    static func time(_ d: Date) -> String { PlatformTime.display(d) }
 }

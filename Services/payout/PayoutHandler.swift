@@ -185,16 +185,7 @@ struct PayoutHandler: StageHandler {
     }
 
     private func batchNote(_ channel: PaymentChannel, _ sendAt: Date, _ now: Date) -> String {
-        sendAt > now ? " in the channel's daily batch at \(Self.localTime(sendAt))" : ""
-    }
-
-    /// `YYYY-MM-DD HH:MM` in platform time (UTC+8), for explanations.
-    static func localTime(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        f.dateFormat = "yyyy-MM-dd HH:mm"
-        return f.string(from: date)
+        sendAt > now ? " in the channel's daily batch at \(PlatformTime.display(sendAt))" : ""
     }
 
     private func again(_ p: PayoutRecord, tx: StageTransaction) throws {

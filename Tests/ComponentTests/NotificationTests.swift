@@ -11,14 +11,13 @@ extension Component {
         final class Stack {
             let services: ServiceProcesses
             let sandbox: Process
-            let sandboxLog: String
             let sandboxPort = TestStack.freePort()
             let smtpPort = TestStack.freePort()
 
             init(sandbox extra: [String: String] = [:], notification: [String: String] = [:]) throws {
-                (sandbox, sandboxLog) = try ServiceProcesses.launchTool("notify-sandbox", env: [
+                sandbox = try ServiceProcesses.launchTool("notify-sandbox", env: [
                     "SANDBOX_HTTP_PORT": String(sandboxPort), "SANDBOX_SMTP_PORT": String(smtpPort),
-                ].merging(extra) { $1 }, ready: "Server started")
+                ].merging(extra) { $1 }, ready: "Server started").0
                 let env = Self.notificationEnv(smsPort: sandboxPort, smtpPort: smtpPort).merging(notification) { $1 }
                 services = try ServiceProcesses.orStop([sandbox]) {
                     try ServiceProcesses(["intake", "notification"], env: env)

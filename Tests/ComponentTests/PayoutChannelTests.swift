@@ -146,22 +146,7 @@ extension Component.PayoutTests {
         let (id, order) = try s.refund(channel: .alipay, paid: 5_000)
         _ = try s.wait(id, "credited")
         // A faulty upstream approves another line of the same order for more than the order has left.
-        let extra = RefundVerified(
-            approved: RefundApproved(refundId: RefundID(), orderId: order, lineId: "L2", buyerId: "b-1",
-                                     supplierId: "sup-1", productKind: .cardCode, reason: .invalidCode,
-                                     amount: try Money(minorUnits: 3_000), linePaid: try Money(minorUnits: 3_000),
-                                     paymentChannel: .alipay, preferredRoute: .original, fastRefund: false,
-                                     advanceCompensation: false, rule: .invalidCode, evidence: [], approvedAt: Date(),
-                                     orderPaid: try Money(minorUnits: 6_000)),
-            amount: try Money(minorUnits: 3_000), outcome: .confirmed, verifiedAt: Date())
-        let e = Envelope(type: MessageType.refundVerified, payload: extra)
-        try TestStack.publish([(e.id.description, e.type, [UInt8](try MessageCoding.encoder().encode(e)))],
-                              routingKey: Topology.Key.refundVerified)
-        var dead: [Delivery] = []
-        #expect(try TestStack.eventually(15) {
-            dead += try TestStack.drain(Topology.deadLetterQueue(of: ServiceName.payout.rawValue), quietMillis: 300)
-            return !dead.isEmpty
-        })
+        let dead = try s.verifiedByFaultyUpstream(order: order, line: "L2", fen: 3_000, linePaid: 3_000, orderPaid: 6_000)
         #expect(dead.first?.headers[Topology.deadLetterReasonHeader]?.contains("already refunded on this order") == true)
         #expect(try s.payments(order: order).count == 1)
     }

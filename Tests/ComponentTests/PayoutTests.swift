@@ -52,6 +52,29 @@ extension Component {
                 sandbox.waitUntilExit()
             }
 
+            /// Publishes a `refund.verified` for `order` as a faulty upstream might, and returns what payout
+            /// dead-lettered.
+            func verifiedByFaultyUpstream(order: String, line: String, fen: Int64, linePaid: Int64,
+                                          orderPaid: Int64? = nil) throws -> [Delivery] {
+                let extra = RefundVerified(
+                    approved: RefundApproved(refundId: RefundID(), orderId: order, lineId: line, buyerId: "b-1",
+                                             supplierId: "sup-1", productKind: .cardCode, reason: .invalidCode,
+                                             amount: try Money(minorUnits: fen), linePaid: try Money(minorUnits: linePaid),
+                                             paymentChannel: .alipay, preferredRoute: .original, fastRefund: false,
+                                             advanceCompensation: false, rule: .invalidCode, evidence: [],
+                                             approvedAt: Date(), orderPaid: try orderPaid.map { try Money(minorUnits: $0) }),
+                    amount: try Money(minorUnits: fen), outcome: .confirmed, verifiedAt: Date())
+                let e = Envelope(type: MessageType.refundVerified, payload: extra)
+                try TestStack.publish([(e.id.description, e.type, [UInt8](try MessageCoding.encoder().encode(e)))],
+                                      routingKey: Topology.Key.refundVerified)
+                var dead: [Delivery] = []
+                #expect(try TestStack.eventually(15) {
+                    dead += try TestStack.drain(Topology.deadLetterQueue(of: ServiceName.payout.rawValue), quietMillis: 300)
+                    return !dead.isEmpty
+                })
+                return dead
+            }
+
             /// What the channel actually paid for an order.
             func payments(order: String) throws -> [[String: Any]] {
                 let r = try upstream.http("GET", "http://127.0.0.1:\(sandboxPort)/ledger", token: nil, absolute: true)
@@ -150,22 +173,7 @@ extension Component {
             // A second verified refund for the same line (as a faulty upstream might send): refused, not paid.
             let (paidId, paidOrder) = try s.refund(channel: .alipay)
             _ = try s.wait(paidId, "credited")
-            let extra = RefundVerified(
-                approved: RefundApproved(refundId: RefundID(), orderId: paidOrder, lineId: "L1", buyerId: "b-1",
-                                         supplierId: "sup-1", productKind: .cardCode, reason: .invalidCode,
-                                         amount: try Money(minorUnits: 5_000), linePaid: try Money(minorUnits: 5_000),
-                                         paymentChannel: .alipay, preferredRoute: .original, fastRefund: false,
-                                         advanceCompensation: false, rule: .invalidCode, evidence: [],
-                                         approvedAt: Date()),
-                amount: try Money(minorUnits: 5_000), outcome: .confirmed, verifiedAt: Date())
-            let e = Envelope(type: MessageType.refundVerified, payload: extra)
-            try TestStack.publish([(e.id.description, e.type, [UInt8](try MessageCoding.encoder().encode(e)))],
-                                  routingKey: Topology.Key.refundVerified)
-            var dead: [Delivery] = []
-            #expect(try TestStack.eventually(15) {
-                dead += try TestStack.drain(Topology.deadLetterQueue(of: ServiceName.payout.rawValue), quietMillis: 300)
-                return !dead.isEmpty
-            })
+            let dead = try s.verifiedByFaultyUpstream(order: paidOrder, line: "L1", fen: 5_000, linePaid: 5_000)
             #expect(dead.first?.headers[Topology.deadLetterReasonHeader]?.contains("over-refund refused") == true)
             #expect(try s.payments(order: paidOrder).count == 1)
         }

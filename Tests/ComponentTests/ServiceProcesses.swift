@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import RefundModel
+import StageRuntime
 import Testing
 
 /// Real service executables started as processes with their own credentials, and an HTTP client for intake.
@@ -131,16 +132,14 @@ final class ServiceProcesses {
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            box.set(data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error)
-            done.signal()
-        }.resume()
-        done.wait()
-        let (data, status, error) = box.get()
-        if let error { throw error }
-        return HTTPResult(status: status ?? 0, body: data ?? Data())
+        switch BlockingHTTP.send(request, timeout: 30) {
+        case .answered(let status, let body): return HTTPResult(status: status, body: body)
+        case .noAnswer(let why): throw NoAnswer(why: "\(method) \(path): \(why)")
+        }
+    }
+
+    struct NoAnswer: Error {
+        let why: String
     }
 
     func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
@@ -155,13 +154,6 @@ final class ServiceProcesses {
         }
         return last
     }
-}
-
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (Data?, Int?, Error?) = (nil, nil, nil)
-    func set(data: Data?, status: Int?, error: Error?) { lock.withLock { value = (data, status, error) } }
-    func get() -> (Data?, Int?, Error?) { lock.withLock { value } }
 }
 
 /// Publishes order facts as a marketplace would: `order.placed` with the whole order, then the other events.

@@ -5,8 +5,6 @@ import StageRuntime
 
 /// The buyer's in-app inbox and follow-up tickets on overdue refunds (DOMAIN.md §6).
 extension IntakeAPI {
-    static let reviewStates: Set<RefundState> = [.manualReview, .appealed, .disputed]
-
     func messages(caller: Caller, limit: Int) async throws -> [UInt8] {
         guard case .buyer(let buyerId) = caller else { throw APIError(.forbidden, "forbidden", "buyers only") }
         return try await pool.withConnection { db in
@@ -16,7 +14,7 @@ extension IntakeAPI {
 
     /// Why a refund is overdue now, or nil: in review longer than the review promise, or past its expected arrival.
     static func overdueReason(_ r: RefundRecord, enteredAt: Date?, now: Date, reviewOverdue: Double) -> String? {
-        if reviewStates.contains(r.state), let since = enteredAt, now.timeIntervalSince(since) > reviewOverdue {
+        if RefundRepository.reviewStates.contains(r.state), let since = enteredAt, now.timeIntervalSince(since) > reviewOverdue {
             return "in \(r.state.rawValue) for over \(Int(reviewOverdue / 3600)) h"
         }
         if r.state == .processing, r.overdueSince != nil || (r.expectedNextBy.map { $0 < now } ?? false) {

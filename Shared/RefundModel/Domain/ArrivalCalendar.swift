@@ -12,7 +12,7 @@ public struct ArrivalCalendar: Sendable {
     /// Each channel's promise; a platform may set its own (`ARRIVAL_TIMES`), the defaults are DOMAIN.md §5's.
     public let promises: [PaymentChannel: Promise]
 
-    public init(holidays: Set<String> = [], utcOffsetSeconds: Int = 8 * 3600, promises: [PaymentChannel: Promise] = [:]) {
+    public init(holidays: Set<String> = [], utcOffsetSeconds: Int = PlatformTime.utcOffsetSeconds, promises: [PaymentChannel: Promise] = [:]) {
         self.holidays = holidays
         self.utcOffsetSeconds = utcOffsetSeconds
         self.promises = promises
@@ -36,7 +36,7 @@ public struct ArrivalCalendar: Sendable {
     }
 
     /// Parses `HOLIDAYS="2026-10-01,2026-10-02"`; nil names the bad entry's position.
-    public init?(holidayList: String, utcOffsetSeconds: Int = 8 * 3600, promises: [PaymentChannel: Promise] = [:]) {
+    public init?(holidayList: String, utcOffsetSeconds: Int = PlatformTime.utcOffsetSeconds, promises: [PaymentChannel: Promise] = [:]) {
         var set = Set<String>()
         for raw in holidayList.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
             let p = raw.split(separator: "-")
@@ -94,17 +94,12 @@ public struct ArrivalCalendar: Sendable {
     }
 
     private func startOfLocalDay(_ date: Date) -> Date {
-        let local = Int(date.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds
-        let midnight = local - ((local % 86_400) + 86_400) % 86_400
-        return Date(timeIntervalSince1970: Double(midnight - utcOffsetSeconds))
+        PlatformTime.startOfDay(date, utcOffsetSeconds: utcOffsetSeconds)
     }
 
     /// `YYYY-MM-DD` and weekday (0 = Sunday) of `date` in the platform's time zone.
     private func local(_ date: Date) -> (String, Int) {
-        var t = time_t(Int(date.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds)
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        let key = String(format: "%04d-%02d-%02d", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday))
-        return (key, Int(tmv.tm_wday))
+        (PlatformTime.day(date, utcOffsetSeconds: utcOffsetSeconds),
+         Int(PlatformTime.fields(date, utcOffsetSeconds: utcOffsetSeconds).tm_wday))
     }
 }

@@ -7,13 +7,13 @@ public struct BatchWindows: Sendable, Equatable {
     public let minuteOfDay: [PaymentChannel: Int]
     public let utcOffsetSeconds: Int
 
-    public init(minuteOfDay: [PaymentChannel: Int] = [:], utcOffsetSeconds: Int = 8 * 3600) {
+    public init(minuteOfDay: [PaymentChannel: Int] = [:], utcOffsetSeconds: Int = PlatformTime.utcOffsetSeconds) {
         self.minuteOfDay = minuteOfDay
         self.utcOffsetSeconds = utcOffsetSeconds
     }
 
     /// Parses the setting; nil when any entry is malformed (unknown channel, time not HH:MM, the balance).
-    public init?(setting: String, utcOffsetSeconds: Int = 8 * 3600) {
+    public init?(setting: String, utcOffsetSeconds: Int = PlatformTime.utcOffsetSeconds) {
         var map: [PaymentChannel: Int] = [:]
         for entry in setting.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
@@ -33,10 +33,8 @@ public struct BatchWindows: Sendable, Equatable {
     /// batch time at or after `now`.
     public func sendTime(channel: PaymentChannel, now: Date) -> Date {
         guard let minute = minuteOfDay[channel] else { return now }
-        let local = Int(now.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds
-        let midnight = local - ((local % 86_400) + 86_400) % 86_400
-        var send = midnight + minute * 60
-        if send < local { send += 86_400 }
-        return Date(timeIntervalSince1970: Double(send - utcOffsetSeconds))
+        let send = PlatformTime.startOfDay(now, utcOffsetSeconds: utcOffsetSeconds).addingTimeInterval(Double(minute * 60))
+        // Compared to the second: a payout created during the batch's own second still goes in today's batch.
+        return send.timeIntervalSince1970 < now.timeIntervalSince1970.rounded(.down) ? send.addingTimeInterval(86_400) : send
     }
 }
