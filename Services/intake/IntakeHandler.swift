@@ -27,15 +27,25 @@ struct IntakeHandler: StageHandler {
             throw StageError.permanent("no handler for type \(message.header.type)")
         }
         let event = try message.decode(OrderEvent.self).payload
+        // One order's events take turns (also across instances): an event that finds no order parks, and the
+        // placement that arrives meanwhile must see it.
+        try repo.lockOrderKey(event.orderId)
         if message.header.type == Topology.Key.orderPlaced {
-            guard let facts = event.order, facts.orderId == event.orderId, !facts.lines.isEmpty else {
+            guard var facts = event.order, facts.orderId == event.orderId, !facts.lines.isEmpty else {
                 throw StageError.permanent("order.placed without the order and its lines")
             }
+            // Placed again: the first placement stands and nothing known since is erased.
+            if let known = try repo.order(facts.orderId, forUpdate: true) { facts = known.merging(placedAgain: facts) }
+            for early in try repo.takeEarlyEvents(orderId: facts.orderId) { early.apply(to: &facts) }
             try repo.saveOrder(facts)
             return
         }
         guard var facts = try repo.order(event.orderId, forUpdate: true) else {
-            throw StageError.permanent("\(message.header.type) for an unknown order")
+            // Not seen yet is not an error: there is no order between the marketplace's messages and our queue.
+            logger.info("order event before its order: kept until order.placed",
+                        metadata: ["message.type": "\(message.header.type)", "order.id": "\(event.orderId)"])
+            try repo.keepEarlyEvent(event, messageId: message.header.id.description, type: message.header.type)
+            return
         }
         event.apply(to: &facts)
         try repo.saveOrder(facts)

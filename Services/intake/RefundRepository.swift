@@ -59,6 +59,29 @@ struct RefundRepository {
             """, [facts.orderId, facts.buyerId, try json(facts)])
     }
 
+    /// Serializes the handling of one order's events for the rest of the transaction (an order not yet stored has
+    /// no row to lock).
+    func lockOrderKey(_ orderId: String) throws {
+        _ = try db.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) IS NULL AS locked", [orderId])
+    }
+
+    /// An order event that came before its `order.placed`.
+    func keepEarlyEvent(_ event: OrderEvent, messageId: String, type: String) throws {
+        try db.query("""
+            INSERT INTO early_order_events (message_id, order_id, type, event) VALUES ($1, $2, $3, $4::jsonb)
+            ON CONFLICT DO NOTHING
+            """, [messageId, event.orderId, type, try json(event)])
+    }
+
+    /// Takes (removes) the events that waited for the order, oldest first.
+    func takeEarlyEvents(orderId: String) throws -> [OrderEvent] {
+        try db.query("""
+            DELETE FROM early_order_events WHERE order_id = $1 RETURNING event::text AS event, received_at
+            """, [orderId])
+            .sorted { (try? $0.date("received_at")) ?? .distantPast < (try? $1.date("received_at")) ?? .distantPast }
+            .map { try Self.decoder.decode(OrderEvent.self, from: Data(try $0.string("event").utf8)) }
+    }
+
     func order(_ id: String, forUpdate: Bool = false) throws -> OrderFacts? {
         guard let row = try db.query("SELECT facts::text AS facts FROM orders WHERE order_id = $1"
             + (forUpdate ? " FOR UPDATE" : ""), [id]).first else { return nil }
@@ -135,25 +158,32 @@ struct RefundRepository {
         try db.query("UPDATE refunds SET appealed = true, updated_at = now() WHERE refund_id = $1::uuid", [id.rawValue])
     }
 
-    /// Projects a status event: the state moves only forward by the state machine; the step is always recorded.
+    /// Projects a status event. The refund's state is its latest step by (time, progress), whatever order the
+    /// events arrive in (several instances, relays and queues: there is no arrival order to trust); an older step
+    /// only joins the timeline. Facts an older step carries that nothing newer set (findings, the excluded
+    /// reviewer) are kept. Returns whether the event became the current state.
     func apply(_ e: RefundStatusEvent, messageId: String) throws -> Bool {
-        guard let current = try refund(e.refundId, forUpdate: true) else { return false }
-        let moves = current.state == e.step || current.state.canMove(to: e.step)
-        if moves {
+        let newer = try db.execute("""
+            UPDATE refunds SET state = $2, amount_fen = coalesce($3::bigint, amount_fen),
+                   findings = coalesce($4::jsonb, findings), excluded_reviewer = coalesce($5, excluded_reviewer),
+                   expected_next_by = $6::timestamptz, updated_at = now(),
+                   overdue_since = CASE WHEN $7::boolean THEN coalesce(overdue_since, $8::timestamptz)
+                                        WHEN state <> $2 THEN NULL ELSE overdue_since END,
+                   state_at = $8::timestamptz, state_progress = $9::int
+            WHERE refund_id = $1::uuid
+              AND (coalesce(state_at, created_at), state_progress) <= ($8::timestamptz, $9::int)
+            """, [e.refundId.rawValue, e.step.rawValue, e.amount?.minorUnits, try e.findings.map(json),
+                  e.excludedReviewer, e.expectedNextBy, e.overdue == true, e.at, e.step.progress]) == 1
+        if !newer {
             try db.query("""
-                UPDATE refunds SET state = $2, amount_fen = coalesce($3::bigint, amount_fen),
-                       findings = coalesce($4::jsonb, findings), excluded_reviewer = coalesce($5, excluded_reviewer),
-                       expected_next_by = $6::timestamptz, updated_at = now(),
-                       overdue_since = CASE WHEN $7::boolean THEN coalesce(overdue_since, $8::timestamptz)
-                                            WHEN state <> $2 THEN NULL ELSE overdue_since END
-                WHERE refund_id = $1::uuid
-                """, [e.refundId.rawValue, e.step.rawValue, e.amount?.minorUnits, try e.findings.map(json),
-                      e.excludedReviewer, e.expectedNextBy, e.overdue == true, e.at])
+                UPDATE refunds SET findings = coalesce(findings, $2::jsonb),
+                       excluded_reviewer = coalesce(excluded_reviewer, $3) WHERE refund_id = $1::uuid
+                """, [e.refundId.rawValue, try e.findings.map(json), e.excludedReviewer])
         }
         try appendStep(e.refundId, step: e.step.rawValue, at: e.at, actor: e.actor, rule: e.rule?.rawValue,
                        explanation: e.explanation, amountFen: e.amount?.minorUnits,
                        missing: e.missingEvidence, expectedNextBy: e.expectedNextBy, messageId: messageId)
-        return moves
+        return newer
     }
 
     func appendStep(_ id: RefundID, step: String, at: Date, actor: String, rule: String? = nil,
@@ -161,17 +191,18 @@ struct RefundRepository {
                     expectedNextBy: Date? = nil, messageId: String? = nil) throws {
         try db.query("""
             INSERT INTO timeline (refund_id, step, at, actor, rule, explanation, amount_fen, missing_evidence,
-                                  expected_next_by, message_id)
-            VALUES ($1::uuid, $2, $3::timestamptz, $4, $5, $6, $7::bigint, $8::jsonb, $9::timestamptz, $10)
+                                  expected_next_by, message_id, progress)
+            VALUES ($1::uuid, $2, $3::timestamptz, $4, $5, $6, $7::bigint, $8::jsonb, $9::timestamptz, $10, $11::int)
+            ON CONFLICT (message_id) DO NOTHING
             """, [id.rawValue, step, at, actor, rule, explanation, amountFen, try missing.map(json), expectedNextBy,
-                  messageId])
+                  messageId, RefundState(rawValue: step)?.progress ?? 0])
     }
 
     func timeline(_ id: RefundID) throws -> [TimelineStep] {
         try db.query("""
             SELECT step, at, actor, rule, explanation, amount_fen, missing_evidence::text AS missing_evidence,
                    expected_next_by, message_id IS NOT NULL AS from_stage FROM timeline
-            WHERE refund_id = $1::uuid ORDER BY id
+            WHERE refund_id = $1::uuid ORDER BY at, progress, id
             """, [id.rawValue]).map { row in
             TimelineStep(step: try row.string("step"), at: try row.date("at"), actor: try row.string("actor"),
                          rule: try row.optionalString("rule"), explanation: try row.optionalString("explanation"),

@@ -89,5 +89,22 @@ enum Schema {
                 answer text);
             CREATE UNIQUE INDEX tickets_one_open ON tickets (refund_id) WHERE state = 'open';
             """),
+        Migration(103, "order-independent projection, early order events", """
+            -- The refund's state is its latest step by (time, progress), not the last to arrive: the step it came
+            -- from is kept beside it. Timeline rows carry the same progress to order steps of one instant.
+            ALTER TABLE refunds ADD COLUMN state_at timestamptz,
+                                ADD COLUMN state_progress integer NOT NULL DEFAULT 0;
+            ALTER TABLE timeline ADD COLUMN progress integer NOT NULL DEFAULT 0;
+            DROP INDEX timeline_refund;
+            CREATE INDEX timeline_refund ON timeline (refund_id, at, progress, id);
+            -- order.paid / delivered / consumed that came before their order.placed: applied when it arrives.
+            CREATE TABLE early_order_events (
+                message_id text PRIMARY KEY,
+                order_id text NOT NULL,
+                type text NOT NULL,
+                event jsonb NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT clock_timestamp());
+            CREATE INDEX early_order_events_order ON early_order_events (order_id);
+            """),
     ]
 }

@@ -23,6 +23,8 @@ struct PayoutHandler: StageHandler {
             try verified(try message.decode(RefundVerified.self).payload, repo: repo, tx: tx)
         case MessageType.fallbackChosen:
             try fallback(try message.decode(BuyerAction.self).payload, repo: repo, tx: tx)
+        case Topology.Key.orderPlaced:
+            try placed(try message.decode(OrderEvent.self).payload, repo: repo, tx: tx)
         default:
             throw StageError.permanent("no handler for type \(message.header.type)")
         }
@@ -66,19 +68,55 @@ struct PayoutHandler: StageHandler {
 
     // MARK: - Steps
 
-    private func verified(_ v: RefundVerified, repo: PayoutRepository, tx: StageTransaction) throws {
-        let a = v.approved
-        let onLine = try repo.committedFen(orderId: a.orderId, lineId: a.lineId, except: a.refundId)
-        guard onLine + v.amount.minorUnits <= a.linePaid.minorUnits else {
-            throw StageError.permanent("over-refund refused: \(onLine) fen already refunded on this line, "
-                + "\(v.amount.minorUnits) more would exceed the \(a.linePaid.minorUnits) paid")
+    /// The marketplace's order: what it paid, per line and in all, and how. Refunds that were verified before it
+    /// arrived (no order between queues) are paid now.
+    private func placed(_ event: OrderEvent, repo: PayoutRepository, tx: StageTransaction) throws {
+        guard let facts = event.order, facts.orderId == event.orderId, !facts.lines.isEmpty else {
+            throw StageError.permanent("order.placed without the order and its lines")
         }
-        if let orderPaid = a.orderPaid {
-            let onOrder = try repo.committedFen(orderId: a.orderId, lineId: nil, except: a.refundId)
-            guard onOrder + v.amount.minorUnits <= orderPaid.minorUnits else {
-                throw StageError.permanent("over-refund refused: \(onOrder) fen already refunded on this order, "
-                    + "\(v.amount.minorUnits) more would exceed the \(orderPaid.minorUnits) paid")
-            }
+        let currency = facts.lines[0].paid.currency
+        guard facts.lines.allSatisfy({ $0.paid.currency == currency }) else {
+            throw StageError.permanent("order.placed with lines paid in different currencies")
+        }
+        let lines = Dictionary(facts.lines.map { ($0.lineId, $0.paid.minorUnits) }) { a, _ in a }
+        let order = PaidOrder(orderId: facts.orderId, buyerId: facts.buyerId, paymentChannel: facts.paymentChannel,
+                              currency: currency, totalPaidFen: lines.values.reduce(0, +), linePaidFen: lines)
+        if try !repo.saveOrder(order) {
+            logger.info("order.placed again: the first placement's amounts stand", metadata: ["order.id": "\(facts.orderId)"])
+        }
+        for waiting in try repo.takeWaiting(orderId: facts.orderId) {
+            try verified(waiting, repo: repo, tx: tx)
+        }
+    }
+
+    private func verified(_ v: RefundVerified, repo: PayoutRepository, tx: StageTransaction) throws {
+        var a = v.approved
+        // The caps and the route come from payout's own record of the order (the marketplace's order.placed), never
+        // from this message; the lock serializes the check between instances.
+        guard let order = try repo.lockOrder(a.orderId) else {
+            logger.info("verified before its order reached payout: waiting for it", metadata: ["refund.id": "\(a.refundId)"])
+            try repo.wait(v)
+            return
+        }
+        guard order.buyerId == a.buyerId else {
+            throw StageError.permanent("refused: the order belongs to another buyer")
+        }
+        guard let linePaid = order.linePaidFen[a.lineId] else {
+            throw StageError.permanent("refused: the order has no line \(a.lineId)")
+        }
+        guard v.amount.currency == order.currency else {
+            throw StageError.permanent("refused: the refund is in \(v.amount.currency), the order was paid in \(order.currency)")
+        }
+        a.paymentChannel = order.paymentChannel
+        let onLine = try repo.committedFen(orderId: a.orderId, lineId: a.lineId, except: a.refundId)
+        guard onLine + v.amount.minorUnits <= linePaid else {
+            throw StageError.permanent("over-refund refused: \(onLine) fen already refunded on this line, "
+                + "\(v.amount.minorUnits) more would exceed the \(linePaid) paid")
+        }
+        let onOrder = try repo.committedFen(orderId: a.orderId, lineId: nil, except: a.refundId)
+        guard onOrder + v.amount.minorUnits <= order.totalPaidFen else {
+            throw StageError.permanent("over-refund refused: \(onOrder) fen already refunded on this order, "
+                + "\(v.amount.minorUnits) more would exceed the \(order.totalPaidFen) paid")
         }
         // Balance where DOMAIN.md §5 offers it (undelivered orders), or when the buyer paid from the balance.
         let toBalance = a.paymentChannel == .balance || (a.preferredRoute == .balance && a.reason == .notDelivered)

@@ -18,9 +18,61 @@ struct PayoutRecord {
     var isOpen: Bool { state == "pending" || state == "processing" }
 }
 
+/// What an order paid, as the marketplace said in its `order.placed` (payout's own record).
+struct PaidOrder {
+    var orderId: String
+    var buyerId: String
+    var paymentChannel: PaymentChannel
+    var currency: Currency
+    var totalPaidFen: Int64
+    var linePaidFen: [String: Int64]
+}
+
 /// Every SQL statement of payout.
 struct PayoutRepository {
     let db: PostgresConnection
+
+    // MARK: Orders (the trusted caps)
+
+    /// Records an order's paid amounts; false when it was known already (the first placement stands).
+    func saveOrder(_ o: PaidOrder) throws -> Bool {
+        let lines = String(decoding: try JSONEncoder().encode(o.linePaidFen), as: UTF8.self)
+        return try db.execute("""
+            INSERT INTO orders (order_id, buyer_id, payment_channel, currency, total_paid_fen, line_paid)
+            VALUES ($1, $2, $3, $4, $5::bigint, $6::jsonb) ON CONFLICT DO NOTHING
+            """, [o.orderId, o.buyerId, o.paymentChannel.rawValue, o.currency.code, o.totalPaidFen, lines]) == 1
+    }
+
+    /// The order, locked until commit: two instances checking refunds of one order take turns.
+    func lockOrder(_ id: String) throws -> PaidOrder? {
+        guard let row = try db.query("""
+            SELECT order_id, buyer_id, payment_channel, currency, total_paid_fen, line_paid::text AS line_paid
+            FROM orders WHERE order_id = $1 FOR UPDATE
+            """, [id]).first else { return nil }
+        guard let channel = PaymentChannel(rawValue: try row.string("payment_channel")),
+              let currency = Currency(try row.string("currency")) else {
+            throw PostgresError(.decode, "bad order row")
+        }
+        return PaidOrder(orderId: try row.string("order_id"), buyerId: try row.string("buyer_id"),
+                         paymentChannel: channel, currency: currency, totalPaidFen: try row.int64("total_paid_fen"),
+                         linePaidFen: try JSONDecoder().decode([String: Int64].self,
+                                                               from: Data(try row.string("line_paid").utf8)))
+    }
+
+    /// Keeps a verified refund until its order is known.
+    func wait(_ v: RefundVerified) throws {
+        let json = String(decoding: try MessageCoding.encoder().encode(v), as: UTF8.self)
+        try db.query("""
+            INSERT INTO waiting_for_order (refund_id, order_id, verified) VALUES ($1::uuid, $2, $3::jsonb)
+            ON CONFLICT DO NOTHING
+            """, [v.approved.refundId.rawValue, v.approved.orderId, json])
+    }
+
+    /// Takes (removes) the refunds that were waiting for `orderId`.
+    func takeWaiting(orderId: String) throws -> [RefundVerified] {
+        try db.query("DELETE FROM waiting_for_order WHERE order_id = $1 RETURNING verified::text AS v", [orderId])
+            .map { try MessageCoding.decoder().decode(RefundVerified.self, from: Data(try $0.string("v").utf8)) }
+    }
 
     func insert(_ v: RefundVerified, route: String, state: String, sendAt: Date, expectedAt: Date?) throws -> Bool {
         let a = v.approved

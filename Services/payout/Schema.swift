@@ -49,5 +49,26 @@ enum Schema {
                 outcome text NOT NULL,
                 PRIMARY KEY (channel, nonce));
             """),
+        Migration(102, "paid orders, refunds waiting for their order", """
+            -- What each order paid, from the marketplace's own order.placed: the cap on what payout pays back and the
+            -- route it pays to. Never taken from the message being checked. First placement wins (amounts paid do
+            -- not change afterwards); the row is locked to serialize the over-refund check per order.
+            CREATE TABLE orders (
+                order_id text PRIMARY KEY,
+                buyer_id text NOT NULL,
+                payment_channel text NOT NULL,
+                currency text NOT NULL,
+                total_paid_fen bigint NOT NULL CHECK (total_paid_fen >= 0),
+                line_paid jsonb NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now());
+            -- A verified refund whose order.placed has not reached payout yet (no order between queues): it waits
+            -- here, and is paid when the order arrives.
+            CREATE TABLE waiting_for_order (
+                refund_id uuid PRIMARY KEY,
+                order_id text NOT NULL,
+                verified jsonb NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now());
+            CREATE INDEX waiting_for_order_order ON waiting_for_order (order_id);
+            """),
     ]
 }

@@ -110,7 +110,9 @@ final class OutboxRelay {
                 let m = OutgoingMessage(
                     exchange: try row.string("exchange"), routingKey: try row.string("routing_key"),
                     messageId: try row.string("message_id"), type: try row.string("type"),
-                    correlationId: try row.optionalString("correlation_id"), headers: headers,
+                    correlationId: try row.optionalString("correlation_id"),
+                    // The broker checks user_id against our login: consumers know who published it.
+                    userId: settings.amqpURL.user, headers: headers,
                     body: try row.bytes("body"), timestamp: try row.int64("created"))
                 idBySeq[try amqp.publish(m, mandatory: true)] = try row.int64("id")
             }

@@ -36,6 +36,13 @@ public enum RuntimeSchema {
             -- A row the broker returned or refused waits before its next try, doubling up to a minute.
             ALTER TABLE outbox ADD COLUMN next_attempt_at timestamptz;
             """),
+        Migration(3, "refused message counts", """
+            -- Messages refused before any handler ran, by kind ("forged": not from the producer its key allows).
+            CREATE TABLE refused_messages (
+                kind text PRIMARY KEY,
+                count bigint NOT NULL DEFAULT 0,
+                last_at timestamptz NOT NULL DEFAULT now());
+            """),
     ]
 }
 
@@ -53,6 +60,7 @@ struct RuntimeSQL: Sendable {
     let deleteDeadline: String
     let claimDeadlines: String
     let countOutbox: String
+    let countRefused: String
 
     init(schema: String) {
         self.schema = schema
@@ -85,5 +93,9 @@ struct RuntimeSQL: Sendable {
             WHERE due_at <= now() ORDER BY due_at LIMIT $1::int FOR UPDATE SKIP LOCKED
             """
         countOutbox = "SELECT count(*) AS n FROM \(schema).outbox"
+        countRefused = """
+            INSERT INTO \(schema).refused_messages (kind, count) VALUES ($1, 1)
+            ON CONFLICT (kind) DO UPDATE SET count = refused_messages.count + 1, last_at = now()
+            """
     }
 }

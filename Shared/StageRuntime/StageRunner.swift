@@ -19,10 +19,14 @@ public struct StageDefinition: Sendable {
     public let handler: StageHandler
     /// Threads beside the consumer (see `BackgroundWork`).
     public let work: [BackgroundWork]
+    /// Whose messages the stage acts on (checked before the handler runs).
+    public let publishers: PublisherPolicy
 
     public init(name: String, schema: String, queue: Topology.QueueSpec, extraQueues: [Topology.QueueSpec] = [],
-                migrations: [Migration] = [], handler: StageHandler, work: [BackgroundWork] = []) {
+                migrations: [Migration] = [], handler: StageHandler, work: [BackgroundWork] = [],
+                publishers: PublisherPolicy = .producersTable) {
         self.name = name
+        self.publishers = publishers
         self.schema = schema
         self.queue = queue
         self.extraQueues = extraQueues

@@ -145,6 +145,18 @@ final class StageWorker {
                     outcome.deadLettered += 1
                     continue
                 }
+                // Who sent it, before anything else: a forged message is never acted on, and its id is not put in
+                // the inbox (a forger must not be able to pre-empt a real message's id).
+                if let why = definition.publishers.refusal(routingKey: delivery.routingKey,
+                                                           validatedUser: delivery.userId) {
+                    logger.warning("message refused", metadata: [
+                        "message.id": "\(header.id)", "message.type": "\(header.type)", "reason": "\(why)",
+                    ])
+                    try db.execute(sql.countRefused, ["forged"])
+                    try deadLetter(delivery, reason: why, tx: tx)
+                    outcome.deadLettered += 1
+                    continue
+                }
                 var log = logger
                 log[metadataKey: "message.id"] = "\(header.id)"
                 log[metadataKey: "message.type"] = "\(header.type)"
@@ -188,6 +200,8 @@ final class StageWorker {
                 Topology.deadLetterReasonHeader: PersonalData.mask(String(reason.prefix(500))),
                 "x-original-routing-key": d.routingKey,
                 "x-original-queue": definition.queue.name,
+                // Who published it, as the broker validated it (absent: the publisher set no user_id).
+                "x-original-user-id": d.userId ?? "",
             ],
             body: body)
     }

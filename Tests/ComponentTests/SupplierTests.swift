@@ -162,19 +162,19 @@ extension Component {
             })
             let forger = try AMQPConnection(url: try AMQPURL(parsing: try TestStack.setting("SANDBOX_AMQP")
                 .replacingOccurrences(of: "amqp://",
-                                      with: "amqp://supplier-sup-confirm:\(try TestStack.setting("SANDBOX_PASSWORD_PREFIX"))sup-confirm@")))
+                                      with: "amqp://\(SupplierProtocol.amqpUser(supplier: "sup-confirm")):\(try TestStack.setting("SANDBOX_PASSWORD_PREFIX"))sup-confirm@")))
             try forger.enableConfirms()
             let forged = Envelope(type: SupplierProtocol.replyType, correlationId: silent,
                                   payload: VerificationReply(requestId: requestId, answer: .confirmed))
             let seq = try forger.publish(OutgoingMessage(
                 exchange: Topology.eventsExchange, routingKey: SupplierProtocol.replyRoutingKey,
-                messageId: forged.id.description, type: forged.type, userId: "supplier-sup-confirm",
+                messageId: forged.id.description, type: forged.type, userId: SupplierProtocol.amqpUser(supplier: "sup-confirm"),
                 body: [UInt8](try MessageCoding.encoder().encode(forged))))
             #expect(try forger.waitForConfirms()[seq] == .confirmed)
             // And a supplier may not publish anything but replies (topic permission on refund.events).
             _ = try forger.publish(OutgoingMessage(exchange: Topology.eventsExchange,
                                                    routingKey: Topology.Key.refundVerified, messageId: "f2", type: "x",
-                                                   userId: "supplier-sup-confirm", body: [1]))
+                                                   userId: SupplierProtocol.amqpUser(supplier: "sup-confirm"), body: [1]))
             #expect(throws: AMQPError.self) { try forger.waitForConfirms() }
 
             // Silent: decided for the buyer at the deadline.

@@ -75,15 +75,33 @@ enum TestStack {
                       queues: [QueueDeclaration(name: queue, bindings: bindings, deliveryLimit: deliveryLimit)])
     }
 
-    /// Publishes envelopes (or raw bodies) with confirms; every one must be confirmed.
-    static func publish(_ bodies: [(id: String, type: String, body: [UInt8])], routingKey: String) throws {
-        let c = try connect()
+    /// The credentials of the rightful producer of `routingKey` (the producers table): the marketplace's user for
+    /// order events, the owning service's user for the services' messages; the admin for keys no producer has
+    /// (the runtime probe's) and for supplier replies (the sandbox's suppliers send those themselves).
+    static func producerURL(for routingKey: String) throws -> AMQPURL {
+        let producers = Producers.allowed(routingKey: routingKey) ?? []
+        if producers.contains(.marketplace) { return try AMQPURL(parsing: try setting("MARKETPLACE_AMQP_URL")) }
+        if let service = producers.compactMap({ p -> ServiceName? in
+            if case .service(let s) = p { return s } else { return nil }
+        }).sorted(by: { $0.rawValue < $1.rawValue }).first {
+            let upper = service.rawValue.uppercased().replacingOccurrences(of: "-", with: "_")
+            return try AMQPURL(parsing: try setting("\(upper)_AMQP_URL"))
+        }
+        return try amqpURL()
+    }
+
+    /// Publishes envelopes (or raw bodies) with confirms as `url`'s user with its `user_id` (by default the key's
+    /// rightful producer); every one must be confirmed.
+    static func publish(_ bodies: [(id: String, type: String, body: [UInt8])], routingKey: String,
+                        as url: AMQPURL? = nil) throws {
+        let url = try url ?? producerURL(for: routingKey)
+        let c = try AMQPConnection(url: url)
         defer { c.close() }
         try c.enableConfirms()
         var seqs: [UInt64] = []
         for b in bodies {
             seqs.append(try c.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: routingKey,
-                                                      messageId: b.id, type: b.type, body: b.body)))
+                                                      messageId: b.id, type: b.type, userId: url.user, body: b.body)))
         }
         let outcomes = try c.waitForConfirms(timeoutMillis: 30_000)
         for s in seqs { #expect(outcomes[s] == .confirmed) }

@@ -37,3 +37,24 @@ struct EnvelopeTests {
         #expect(Set(ServiceName.allCases.map(\.schema)).count == ServiceName.allCases.count)
     }
 }
+
+@Suite("Message times")
+struct MessageTimeTests {
+    struct Stamp: Codable, Equatable {
+        var at: Date
+    }
+
+    @Test("times travel with milliseconds, and times without a fraction still decode")
+    func millis() throws {
+        let at = Date(timeIntervalSince1970: 1_795_000_000.125)
+        let json = String(decoding: try MessageCoding.encoder().encode(Stamp(at: at)), as: UTF8.self)
+        #expect(json == #"{"at":"2026-11-18T11:06:40.125Z"}"#)
+        let back = try MessageCoding.decoder().decode(Stamp.self, from: Data(json.utf8))
+        #expect(abs(back.at.timeIntervalSince(at)) < 0.001)
+        let whole = try MessageCoding.decoder().decode(Stamp.self, from: Data(#"{"at":"2026-11-18T11:06:40Z"}"#.utf8))
+        #expect(whole.at == Date(timeIntervalSince1970: 1_795_000_000))
+        #expect(throws: (any Error).self) {
+            try MessageCoding.decoder().decode(Stamp.self, from: Data(#"{"at":"yesterday"}"#.utf8))
+        }
+    }
+}

@@ -8,7 +8,7 @@ import RefundModel
 /// Drives a few refunds through the running system the way a marketplace, a buyer and a reviewer would (AMQP order
 /// events, the HTTP API), and prints their timelines. `scripts/run` runs it last.
 ///
-/// Settings: AMQP_URL (a user that may publish order events), INTAKE_URL, BUYER_TOKEN, REVIEWER_TOKEN, BUYER_ID.
+/// Settings: AMQP_URL (the marketplace's AMQP user, the only one whose order events count), INTAKE_URL, BUYER_TOKEN, REVIEWER_TOKEN, BUYER_ID.
 let env = ProcessInfo.processInfo.environment
 func setting(_ name: String) -> String {
     guard let v = env[name], !v.isEmpty else {
@@ -44,12 +44,14 @@ func http(_ method: String, _ path: String, token: String, body: [String: Any]? 
 
 @MainActor func publish<P: Codable & Sendable>(_ key: String, _ payload: P, correlationId: String? = nil) throws {
     let e = Envelope(type: key, correlationId: correlationId, payload: payload)
-    let c = try AMQPConnection(url: try AMQPURL(parsing: setting("AMQP_URL")))
+    let url = try AMQPURL(parsing: setting("AMQP_URL"))
+    let c = try AMQPConnection(url: url)
     defer { c.close() }
     try c.enableConfirms()
+    // user_id: the services act only on order events the broker vouches came from the marketplace's own user.
     let seq = try c.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: key,
                                             messageId: e.id.description, type: e.type, correlationId: correlationId,
-                                            body: [UInt8](try MessageCoding.encoder().encode(e))))
+                                            userId: url.user, body: [UInt8](try MessageCoding.encoder().encode(e))))
     guard try c.waitForConfirms()[seq] == .confirmed else { throw AMQPError(.connection, "\(key) not confirmed") }
 }
 

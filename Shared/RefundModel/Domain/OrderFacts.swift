@@ -127,15 +127,44 @@ public struct OrderEvent: Codable, Sendable {
         self.opened = opened
     }
 
-    /// Applies a non-`placed` event to what is known (a line-less delivery applies to every line).
+    /// Applies a non-`placed` event to what is known (a line-less delivery applies to every line). Facts only grow
+    /// (ARCHITECTURE.md: "whether it is news"): an older or repeated event never erases or rolls back what is known.
     public func apply(to facts: inout OrderFacts) {
-        if let paidAt { facts.paidAt = paidAt }
+        facts.paidAt = facts.paidAt ?? paidAt
         for i in facts.lines.indices where lineId == nil || facts.lines[i].lineId == lineId {
-            if let deliveredAt { facts.lines[i].deliveredAt = deliveredAt }
-            if let consumedAt { facts.lines[i].consumedAt = consumedAt }
-            if let usedValue { facts.lines[i].usedValue = usedValue }
-            if let completionBp { facts.lines[i].completionBp = completionBp }
-            if let opened { facts.lines[i].opened = opened }
+            facts.lines[i].learn(deliveredAt: deliveredAt, consumedAt: consumedAt, usedValue: usedValue,
+                                 completionBp: completionBp, opened: opened)
         }
+    }
+}
+
+extension OrderLineFacts {
+    /// Adds what an event says to what is known, never taking anything back: the first delivery and consumption
+    /// times stand, usage and completion only grow, an opened package stays opened.
+    mutating func learn(deliveredAt: Date?, consumedAt: Date?, usedValue: Money?, completionBp: Int64?,
+                        opened: Bool?) {
+        self.deliveredAt = self.deliveredAt ?? deliveredAt
+        self.consumedAt = self.consumedAt ?? consumedAt
+        if let usedValue, usedValue.currency == paid.currency,
+           usedValue.minorUnits > (self.usedValue?.minorUnits ?? -1) {
+            self.usedValue = usedValue
+        }
+        if let completionBp { self.completionBp = max(self.completionBp ?? completionBp, completionBp) }
+        if opened == true || self.opened == nil { self.opened = opened ?? self.opened }
+    }
+}
+
+extension OrderFacts {
+    /// The order as known after `again`, a repeated `order.placed`: what was placed first stands (buyer, lines,
+    /// amounts); facts the repeat adds are learned; nothing known is erased.
+    public func merging(placedAgain again: OrderFacts) -> OrderFacts {
+        var out = self
+        out.paidAt = paidAt ?? again.paidAt
+        for i in out.lines.indices {
+            guard let l = again.line(out.lines[i].lineId) else { continue }
+            out.lines[i].learn(deliveredAt: l.deliveredAt, consumedAt: l.consumedAt, usedValue: l.usedValue,
+                               completionBp: l.completionBp, opened: l.opened)
+        }
+        return out
     }
 }

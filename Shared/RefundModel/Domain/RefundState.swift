@@ -45,6 +45,27 @@ public enum RefundState: String, Sendable, Codable, CaseIterable {
         .withdrawn: [],
     ]
 
+    /// How far along the way a step is: orders two steps of one refund stamped with the same instant (payout's
+    /// balance route publishes `processing` and `credited` in one transaction). Projections order steps by
+    /// (time, progress), never by arrival.
+    public var progress: Int {
+        switch self {
+        case .submitted: return 0
+        case .needsEvidence: return 1
+        case .manualReview: return 2
+        case .rejected: return 3
+        case .appealed: return 4
+        case .approved: return 5
+        case .supplierVerification: return 6
+        case .disputed: return 7
+        case .processing: return 8
+        case .payoutFailed: return 9
+        case .rejectedFinal: return 10
+        case .credited: return 11
+        case .withdrawn: return 12
+        }
+    }
+
     public func canMove(to next: RefundState) -> Bool {
         Self.transitions[self, default: []].contains(next)
     }

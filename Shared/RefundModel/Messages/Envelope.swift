@@ -30,18 +30,35 @@ public struct EnvelopeHeader: Codable, Sendable, Equatable {
     public var occurredAt: Date
 }
 
-/// One JSON coding convention for every message: ISO-8601 times, sorted keys (stable bytes for idempotency checks).
+/// One JSON coding convention for every message: ISO-8601 UTC times with milliseconds, sorted keys (stable bytes
+/// for idempotency checks).
+///
+/// Milliseconds because the steps of one refund are ordered by their time (a projection must not depend on arrival
+/// order), and whole seconds put most of a fast refund's steps on the same instant. Times without a fraction (older
+/// messages, a supplier's hand-written reply) still decode.
 public enum MessageCoding {
+    static let withMillis = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    static let wholeSeconds = Date.ISO8601FormatStyle()
+
     public static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
-        e.dateEncodingStrategy = .iso8601
+        e.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(withMillis.format(date))
+        }
         e.outputFormatting = [.sortedKeys]
         return e
     }
 
     public static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            if let date = try? withMillis.parse(text) { return date }
+            if let date = try? wholeSeconds.parse(text) { return date }
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO-8601 time: \(text.prefix(40))")
+        }
         return d
     }
 }

@@ -12,10 +12,12 @@ public enum SupplierProtocol {
     /// Largest reply body accepted; anything bigger is dead-lettered unread.
     public static let maxReplyBytes = 16 * 1024
 
-    /// The AMQP user of a supplier: `supplier-<id>`. The service trusts the `user_id` RabbitMQ validated.
-    public static func amqpUser(supplier: String) -> String { "supplier-\(supplier)" }
+    /// The AMQP user of a supplier: `supplier.<id>`, a namespace no service user can be in (service users have no
+    /// dot). The service trusts the `user_id` RabbitMQ validated.
+    public static func amqpUser(supplier: String) -> String { Producer.supplierUserPrefix + supplier }
     public static func supplier(fromUser user: String) -> String? {
-        user.hasPrefix("supplier-") ? String(user.dropFirst("supplier-".count)) : nil
+        guard Producer.supplier.matches(user: user) else { return nil }
+        return String(user.dropFirst(Producer.supplierUserPrefix.count))
     }
 }
 

@@ -68,7 +68,8 @@ public enum Topology {
             return QueueSpec(name: service.rawValue,
                              bindings: [Key.refundApproved, Key.supplierReply, Key.arbitrationDecided])
         case .payout:
-            return QueueSpec(name: service.rawValue, bindings: [Key.refundVerified, Key.fallbackChosen])
+            // order.placed: payout's own record of what each order paid (its caps), never the checked message's.
+            return QueueSpec(name: service.rawValue, bindings: [Key.refundVerified, Key.fallbackChosen, Key.orderPlaced])
         case .notification:
             return QueueSpec(name: service.rawValue, bindings: [Key.statusPrefix + "*", Key.buyerProfile])
         }
