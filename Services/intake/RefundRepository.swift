@@ -171,7 +171,7 @@ struct RefundRepository {
                                         WHEN state <> $2 THEN NULL ELSE overdue_since END,
                    state_at = $8::timestamptz, state_progress = $9::int
             WHERE refund_id = $1::uuid
-              AND (coalesce(state_at, created_at), state_progress) <= ($8::timestamptz, $9::int)
+              AND (coalesce(state_at, '-infinity'), state_progress) <= ($8::timestamptz, $9::int)
             """, [e.refundId.rawValue, e.step.rawValue, e.amount?.minorUnits, try e.findings.map(json),
                   e.excludedReviewer, e.expectedNextBy, e.overdue == true, e.at, e.step.progress]) == 1
         if !newer {
@@ -186,13 +186,16 @@ struct RefundRepository {
         return newer
     }
 
+    /// Times are kept to the millisecond, as messages carry them: an action stored with microseconds would sort after
+    /// a step it caused that a stage stamped within the same millisecond.
     func appendStep(_ id: RefundID, step: String, at: Date, actor: String, rule: String? = nil,
                     explanation: String? = nil, amountFen: Int64? = nil, missing: [String]? = nil,
                     expectedNextBy: Date? = nil, messageId: String? = nil) throws {
         try db.query("""
             INSERT INTO timeline (refund_id, step, at, actor, rule, explanation, amount_fen, missing_evidence,
                                   expected_next_by, message_id, progress)
-            VALUES ($1::uuid, $2, $3::timestamptz, $4, $5, $6, $7::bigint, $8::jsonb, $9::timestamptz, $10, $11::int)
+            VALUES ($1::uuid, $2, date_trunc('milliseconds', $3::timestamptz), $4, $5, $6, $7::bigint, $8::jsonb,
+                    $9::timestamptz, $10, $11::int)
             ON CONFLICT (message_id) DO NOTHING
             """, [id.rawValue, step, at, actor, rule, explanation, amountFen, try missing.map(json), expectedNextBy,
                   messageId, RefundState(rawValue: step)?.progress ?? 0])

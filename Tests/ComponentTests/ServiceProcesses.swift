@@ -19,6 +19,7 @@ final class ServiceProcesses {
     /// Log files by service, kept after `stop()`.
     private var logs: [String: String] = [:]
     let httpPort = TestStack.freePort()
+    let callbackPort = TestStack.freePort()
     static let tokens = "buyer-token-b1=buyer:b-1,buyer-token-b2=buyer:b-2,reviewer-token-r1=reviewer:r-1,"
         + "reviewer-token-r2=reviewer:r-2"
 
@@ -33,7 +34,9 @@ final class ServiceProcesses {
             p.environment = ProcessInfo.processInfo.environment.merging([
                 "AMQP_URL": try TestStack.setting("\(upper)_AMQP_URL"),
                 "DATABASE_URL": try TestStack.setting("\(upper)_DATABASE_URL"),
-                "HTTP_PORT": String(httpPort), "API_TOKENS": Self.tokens, "DEADLINE_POLL_MS": "100",
+                // Ports the kernel says are free, never the defaults: the tests run beside a running scripts/run.
+                "HTTP_PORT": String(httpPort), "CALLBACK_PORT": String(callbackPort),
+                "API_TOKENS": Self.tokens, "DEADLINE_POLL_MS": "100",
             ].merging(env) { $1 }) { $1 }
             p.standardError = FileHandle(forWritingAtPath: log)
             p.standardOutput = FileHandle(forWritingAtPath: log)

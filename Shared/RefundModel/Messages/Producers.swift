@@ -114,7 +114,7 @@ public enum Producers {
     }
 
     /// `a.b.*` matches `a.b.c` (one more word, like a topic binding's `*`).
-    static func matches(pattern: String, _ key: String) -> Bool {
+    public static func matches(pattern: String, _ key: String) -> Bool {
         if pattern.hasSuffix(".*") {
             let stem = pattern.dropLast(1)
             return key.hasPrefix(stem) && !key.dropFirst(stem.count).isEmpty
