@@ -194,10 +194,9 @@ struct RefundRepository {
         try db.query("""
             INSERT INTO timeline (refund_id, step, at, actor, rule, explanation, amount_fen, missing_evidence,
                                   expected_next_by, message_id, progress)
-            VALUES ($1::uuid, $2, date_trunc('milliseconds', $3::timestamptz), $4, $5, $6, $7::bigint, $8::jsonb,
-                    $9::timestamptz, $10, $11::int)
+            VALUES ($1::uuid, $2, $3::timestamptz, $4, $5, $6, $7::bigint, $8::jsonb, $9::timestamptz, $10, $11::int)
             ON CONFLICT (message_id) DO NOTHING
-            """, [id.rawValue, step, at, actor, rule, explanation, amountFen, try missing.map(json), expectedNextBy,
+            """, [id.rawValue, step, MessageCoding.millis(at), actor, rule, explanation, amountFen, try missing.map(json), expectedNextBy,
                   messageId, RefundState(rawValue: step)?.progress ?? 0])
     }
 

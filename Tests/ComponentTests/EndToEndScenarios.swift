@@ -108,7 +108,7 @@ extension World {
                                    amountFen: 15_000,
                                    steps: batched ? Array(Self.verifiedPaid.dropLast()) : Self.verifiedPaid) { o in
                 let step = o.timeline.last { $0["step"] as? String == "processing" }
-                let next = (step?["expectedNextBy"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) }
+                let next = (step?["expectedNextBy"] as? String).flatMap(TestStack.date)
                 #expect(next.map { abs($0.timeIntervalSince(bankExpected)) < 300 } == true,
                         "arrival \(String(describing: next)) vs \(bankExpected)")
                 if batched { #expect((step?["explanation"] as? String)?.contains("daily batch") == true) }

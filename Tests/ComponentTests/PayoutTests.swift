@@ -114,7 +114,7 @@ extension Component {
                     PayoutTests.steps($0).contains { $0["step"] as? String == "processing" }
                 }
                 let step = try #require(Self.steps(processing).last { $0["step"] as? String == "processing" })
-                let next = try #require((step["expectedNextBy"] as? String).flatMap(ISO8601DateFormatter().date))
+                let next = try #require((step["expectedNextBy"] as? String).flatMap(TestStack.date))
                 let expected = ArrivalCalendar().expectedArrival(channel: channel, paidOutAt: Date())
                 #expect(abs(next.timeIntervalSince(expected)) < 120, "\(channel): arrival \(next) vs \(expected)")
                 let credited = try s.wait(id, "credited")

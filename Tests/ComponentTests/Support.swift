@@ -220,3 +220,11 @@ extension TestStack {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
+
+extension TestStack {
+    /// An API time: ISO-8601 with milliseconds (what the services write), or without a fraction.
+    static func date(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+            ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
+}

@@ -44,10 +44,18 @@ public enum MessageCoding {
         let e = JSONEncoder()
         e.dateEncodingStrategy = .custom { date, encoder in
             var c = encoder.singleValueContainer()
-            try c.encode(withMillis.format(date))
+            // The formatter truncates; a nudge of a fifth of a millisecond makes it print the rounded millisecond
+            // (`millis`), so a time written here and the same time stored by a service compare equal.
+            try c.encode(withMillis.format(millis(date).addingTimeInterval(0.0002)))
         }
         e.outputFormatting = [.sortedKeys]
         return e
+    }
+
+    /// The time rounded to the millisecond, as messages carry it. A service that stores its own step times beside
+    /// times from messages rounds them the same way, so two steps of one instant tie instead of swapping.
+    public static func millis(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
     public static func decoder() -> JSONDecoder {
