@@ -4,12 +4,20 @@ public struct QueueDeclaration: Sendable, Equatable {
     public var name: String
     public var bindings: [String]
     public var deliveryLimit: Int
+    /// What the broker dead-letters (delivery limit) goes first to `<queue>.quarantine`, where the owning service
+    /// masks personal data before it reaches `<queue>.dlq`; without it, straight to the DLQ (queues whose messages
+    /// carry none, such as supplier requests).
+    public var quarantine: Bool
 
-    public init(name: String, bindings: [String], deliveryLimit: Int) {
+    public init(name: String, bindings: [String], deliveryLimit: Int, quarantine: Bool = false) {
         self.name = name
         self.bindings = bindings
         self.deliveryLimit = deliveryLimit
+        self.quarantine = quarantine
     }
+
+    public var deadLetterQueue: String { name + ".dlq" }
+    public var quarantineQueue: String { name + ".quarantine" }
 }
 
 extension AMQPConnection {
@@ -19,11 +27,16 @@ extension AMQPConnection {
         try declareExchange(eventsExchange, type: "topic")
         try declareExchange(deadLetterExchange, type: "direct")
         for q in queues {
-            let dlq = q.name + ".dlq"
-            try declareQueue(dlq, quorum: true)
-            try bindQueue(dlq, exchange: deadLetterExchange, routingKey: q.name)
-            try declareQueue(q.name, quorum: true, deadLetterExchange: deadLetterExchange, deadLetterRoutingKey: q.name,
-                             deliveryLimit: q.deliveryLimit)
+            try declareQueue(q.deadLetterQueue, quorum: true)
+            try bindQueue(q.deadLetterQueue, exchange: deadLetterExchange, routingKey: q.name)
+            var brokerDeadLetters = q.name
+            if q.quarantine {
+                try declareQueue(q.quarantineQueue, quorum: true)
+                try bindQueue(q.quarantineQueue, exchange: deadLetterExchange, routingKey: q.quarantineQueue)
+                brokerDeadLetters = q.quarantineQueue
+            }
+            try declareQueue(q.name, quorum: true, deadLetterExchange: deadLetterExchange,
+                             deadLetterRoutingKey: brokerDeadLetters, deliveryLimit: q.deliveryLimit)
             for key in q.bindings { try bindQueue(q.name, exchange: eventsExchange, routingKey: key) }
         }
     }

@@ -69,9 +69,11 @@ public final class StageRunner: Sendable {
 
     /// The queues this stage declares, with their dead-letter queues and delivery limit.
     var declarations: [QueueDeclaration] {
-        ([definition.queue] + definition.extraQueues).map {
-            QueueDeclaration(name: $0.name, bindings: $0.bindings, deliveryLimit: settings.deliveryLimit)
-        }
+        [QueueDeclaration(name: definition.queue.name, bindings: definition.queue.bindings,
+                          deliveryLimit: settings.deliveryLimit, quarantine: true)]
+            + definition.extraQueues.map {
+                QueueDeclaration(name: $0.name, bindings: $0.bindings, deliveryLimit: settings.deliveryLimit)
+            }
     }
 
     /// Applies migrations (retrying until the database is reachable or the stage is stopped).
@@ -110,6 +112,10 @@ public final class StageRunner: Sendable {
         let relay = WorkerThread(name: "\(definition.name)-relay") { [self] in
             OutboxRelay(settings: settings, sql: sql, stop: relayStop, logger: logger).run(declare: declare)
         }
+        let quarantine = WorkerThread(name: "\(definition.name)-quarantine") { [self] in
+            DeadLetterQuarantine(queue: decls[0], settings: settings, stop: workerStop, logger: logger)
+                .run(declare: declare)
+        }
         let timers = WorkerThread(name: "\(definition.name)-deadlines") { [self] in
             DeadlineRunner(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger).run()
         }
@@ -121,6 +127,7 @@ public final class StageRunner: Sendable {
         // Shutdown order: the consumer, timers and background work finish their transaction in hand first, then
         // the relay drains what they committed.
         worker.join()
+        quarantine.join()
         timers.join()
         background.forEach { $0.join() }
         relayStop.stop()

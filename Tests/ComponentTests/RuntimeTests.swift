@@ -191,3 +191,35 @@ extension Component {
         }
     }
 }
+
+extension Component.RuntimeTests {
+    @Test("a message that crashes its consumer reaches the DLQ masked, with its reason and publisher")
+    func brokerDeadLettersAreMasked() throws {
+        let queue = TestStack.unique("probe")
+        let env = ["DELIVERY_LIMIT": "1"]
+        let body = Array(#"{"id":"6f1c2f9e-1d2b-4c9a-9a43-1b0c8f1e2d3a","type":"probe.crash","schemaVersion":1,"# .utf8)
+            + Array(#""occurredAt":"2026-11-30T10:00:00.000Z","payload":{"phone":"13800138000","#.utf8)
+            + Array(#""email":"zhang.wei@example.com","card":"6222020200112233445"}}"#.utf8)
+        var probe = try ProbeProcess(queue: queue, schema: queue, env: env)
+        try probe.waitUntilConsuming()
+        try TestStack.publish([("6f1c2f9e-1d2b-4c9a-9a43-1b0c8f1e2d3a", "probe.crash", body)], routingKey: probe.inKey)
+        var dead: [Delivery] = []
+        var crashes = 0
+        for _ in 0..<6 where dead.isEmpty {
+            // It dies on the message (the broker counts the delivery), or lives once the message is gone.
+            if probe.waitForExit(seconds: 10) == 3 { crashes += 1 }
+            probe = try ProbeProcess(queue: queue, schema: queue, env: env)
+            dead = try TestStack.drain(Topology.deadLetterQueue(of: queue), quietMillis: 2_000)
+        }
+        #expect(crashes >= 1)
+        probe.terminate()
+        _ = probe.waitForExit()
+        let letter = try #require(dead.first, "the crashing message never reached \(queue).dlq")
+        let text = String(decoding: letter.body, as: UTF8.self)
+        #expect(!text.contains("13800138000") && text.contains("138****8000"), "\(text)")
+        #expect(!text.contains("zhang.wei") && !text.contains("6222020200112233445"), "\(text)")
+        #expect(letter.headers[Topology.deadLetterReasonHeader]?.contains("delivery limit") == true)
+        #expect(letter.headers["x-original-user-id"] == (try TestStack.amqpURL().user))
+        #expect(try TestStack.drain(queue + ".quarantine", quietMillis: 300).isEmpty, "nothing left unmasked")
+    }
+}

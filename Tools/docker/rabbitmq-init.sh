@@ -13,7 +13,7 @@ for pair in intake:"$INTAKE_AMQP_PASSWORD" auto-review:"$AUTO_REVIEW_AMQP_PASSWO
             notification:"$NOTIFICATION_AMQP_PASSWORD"; do
   user=${pair%%:*}; pw=${pair#*:}
   extra=""; [ "$user" = supplier-verification ] && extra='|supplier\\..*'
-  re="^(refund\\\\.events|refund\\\\.dead-letter|$user|$user\\\\.dlq$extra)\$"
+  re="^(refund\\\\.events|refund\\\\.dead-letter|$user|$user\\\\.dlq|$user\\\\.quarantine$extra)\$"
   api "users/$user" "{\"password\":\"$pw\",\"tags\":\"\"}"
   api "permissions/refunds/$user" "{\"configure\":\"$re\",\"write\":\"$re\",\"read\":\"$re\"}"
   api "topic-permissions/refunds/$user" \

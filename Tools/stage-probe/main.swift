@@ -28,6 +28,9 @@ struct ProbeHandler: StageHandler {
                 """, [envelope.payload.key])
             try tx.publish("probe.\(queue).out", Envelope(type: "probe.done", correlationId: envelope.payload.key,
                                                           payload: envelope.payload))
+        case "probe.crash":
+            // A message that kills its consumer every time (before commit): only the broker's delivery limit ends it.
+            _exit(3)
         case "probe.poison":
             throw StageError.permanent("probe refuses poison for 13800138000 / someone@example.com")
         default:
