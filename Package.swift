@@ -62,7 +62,7 @@ let package = Package(
         // MARK: Services (one executable each)
         .executableTarget(
             name: "Intake",
-            dependencies: ["HTTPStage", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["HTTPStage", "ChannelSigning", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/intake", swiftSettings: swiftSettings),
         .executableTarget(name: "AutoReview", dependencies: ["StageRuntime"], path: "Services/auto-review",
                           swiftSettings: swiftSettings),

@@ -22,9 +22,11 @@ enum Intake {
             service: "intake", settings: settings, definition: definition,
             listener: .init(host: http.httpHost, port: http.httpPort), databaseConnections: http.databasePoolSize
         ) { pool in
-            Routes(api: IntakeAPI(pool: pool, schema: definition.schema, reviewOverdueSeconds: http.reviewOverdueSeconds),
-                   tokens: http.tokens,
-                   bodyLimit: http.bodyLimitBytes).build()
+            Routes(api: IntakeAPI(pool: pool, schema: definition.schema, reviewOverdueSeconds: http.reviewOverdueSeconds,
+                                  evidenceLimits: http.evidenceLimits),
+                   tokens: http.tokens, bodyLimit: http.bodyLimitBytes,
+                   callerLimit: RateLimiter(perMinute: http.writesPerMinutePerCaller),
+                   addressLimit: RateLimiter(perMinute: http.writesPerMinutePerAddress)).build()
         }
     }
 }

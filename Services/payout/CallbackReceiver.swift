@@ -20,12 +20,19 @@ struct CallbackReceiver: Sendable {
     let settings: PayoutSettings
     let handler: PayoutHandler
     let logger = Logger(label: "payout-callbacks")
+    let limiter: RateLimiter
     static let bodyLimit = 16_384
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<AddressedContext> {
+        let router = Router(context: AddressedContext.self)
         router.post("/v1/channel-callbacks/:channel") { request, context -> Response in
             let channel = context.parameters.get("channel") ?? ""
+            // Per address, before any work: a flood of (even unsigned) callbacks cannot take the database with it.
+            if let wait = limiter.take(context.clientAddress) {
+                var r = Self.answer(.tooManyRequests, "FAIL", "too many callbacks: retry later")
+                r.headers[.retryAfter] = String(wait)
+                return r
+            }
             var request = request
             guard let body = try? await request.collectBody(upTo: Self.bodyLimit) else {
                 return Self.answer(.contentTooLarge, "FAIL", "body too large")

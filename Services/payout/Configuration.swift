@@ -16,6 +16,8 @@ struct PayoutSettings: Sendable {
     /// Where the channels' callbacks arrive (`POST /v1/channel-callbacks/{channel}`).
     var callbackHost: String
     var callbackPort: Int
+    /// Callbacks per minute from one address (429 with Retry-After beyond); 0 turns the limit off.
+    var callbackRateLimitPerMinute: Int
     /// Shared secret per channel for callback signatures: `alipay=s1,wechat=s2`, `*=s` for every channel. With
     /// none, every callback is refused and polling alone settles refunds.
     var callbackSecrets: [String: String]
@@ -43,6 +45,7 @@ struct PayoutSettings: Sendable {
         batches = b
         callbackHost = try env.string("CALLBACK_HOST", default: "127.0.0.1")
         callbackPort = try env.int("CALLBACK_PORT", default: 8091, range: 1...65535)
+        callbackRateLimitPerMinute = try env.int("CALLBACK_RATE_LIMIT_PER_MINUTE", default: 6_000, range: 0...1_000_000)
         var secrets: [String: String] = [:]
         for entry in (env.values["CHANNEL_SECRETS"] ?? "").split(separator: ",") {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)

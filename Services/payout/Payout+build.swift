@@ -23,7 +23,8 @@ enum Payout {
             service: "payout", settings: stage, definition: definition,
             listener: .init(host: settings.callbackHost, port: settings.callbackPort), databaseConnections: 2
         ) { pool in
-            CallbackReceiver(pool: pool, schema: definition.schema, settings: settings, handler: handler).router()
+            CallbackReceiver(pool: pool, schema: definition.schema, settings: settings, handler: handler,
+                             limiter: RateLimiter(perMinute: settings.callbackRateLimitPerMinute)).router()
         }
     }
 }

@@ -25,14 +25,20 @@ public final class AMQPConnection {
     public init(url: AMQPURL, heartbeatSeconds: Int32 = 30, connectTimeoutMillis: Int = 5000) throws {
         generation = Self.generationCounter.next()
         guard let c = amqp_new_connection() else { throw AMQPError(.connection, "out of memory") }
-        guard let socket = amqp_tcp_socket_new(c) else {
+        let socket: OpaquePointer
+        do { socket = try Self.socket(for: url, on: c) } catch {
             amqp_destroy_connection(c)
-            throw AMQPError(.connection, "cannot create socket")
+            throw error
         }
         var tv = crmq_timeval(connectTimeoutMillis)
         let status = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &tv)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(c)
+            if url.tls != nil, Self.isTLSFailure(status) {
+                // Name what to check: a wrong CA and a name mismatch both end here.
+                throw AMQPError(.tls, "TLS handshake with \(url.host):\(url.port) failed: \(Self.statusText(status)) "
+                    + "(is the server's certificate for \(url.host) and signed by the CA in the URL's cacertfile?)")
+            }
             throw AMQPError(.connection, "cannot connect to \(url.host):\(url.port): \(Self.statusText(status))")
         }
         let login = crmq_login(c, url.vhost, 0, 131_072, heartbeatSeconds, url.user, url.password)
@@ -51,6 +57,32 @@ public final class AMQPConnection {
     }
 
     deinit { close() }
+
+    /// A TCP socket, or a TLS one that verifies the server (its certificate chain against the CA file, and its name)
+    /// and presents a client certificate when the URL names one.
+    private static func socket(for url: AMQPURL, on c: amqp_connection_state_t) throws -> OpaquePointer {
+        guard let tls = url.tls else {
+            guard let s = amqp_tcp_socket_new(c) else { throw AMQPError(.connection, "cannot create socket") }
+            return s
+        }
+        guard let s = amqp_ssl_socket_new(c) else { throw AMQPError(.tls, "cannot create a TLS socket") }
+        guard amqp_ssl_socket_set_cacert(s, tls.caCertFile) == AMQP_STATUS_OK.rawValue else {
+            throw AMQPError(.tls, "cannot read the CA file \(tls.caCertFile) (the URL's cacertfile)")
+        }
+        if let cert = tls.certFile, let key = tls.keyFile {
+            guard amqp_ssl_socket_set_key(s, cert, key) == AMQP_STATUS_OK.rawValue else {
+                throw AMQPError(.tls, "cannot read the client certificate \(cert) or its key \(key)")
+            }
+        }
+        amqp_ssl_socket_set_verify_peer(s, tls.verifyPeer ? 1 : 0)
+        amqp_ssl_socket_set_verify_hostname(s, tls.verifyPeer ? 1 : 0)
+        return s
+    }
+
+    private static func isTLSFailure(_ status: Int32) -> Bool {
+        [AMQP_STATUS_SSL_ERROR.rawValue, AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue,
+         AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue, AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue].contains(status)
+    }
 
     /// Closes politely (channel, connection). Unacked deliveries return to their queues.
     public func close() {

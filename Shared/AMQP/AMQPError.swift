@@ -12,6 +12,9 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         case timeout
         /// The consumer was cancelled by the broker (queue deleted).
         case consumerCancelled
+        /// TLS could not be set up (CA or client certificate unreadable, handshake or verification failed): an
+        /// operator must act, though a reconnect is still tried (a certificate may be renewed meanwhile).
+        case tls
     }
 
     public let code: Code

@@ -1,23 +1,63 @@
-/// `amqp://user:password@host:port/vhost` (percent-encoding allowed in each part; empty path means vhost `/`).
+/// `amqp://user:password@host:port/vhost` (percent-encoding allowed in each part; empty path means vhost `/`), or
+/// `amqps://…` for TLS with RabbitMQ's URI query parameters: `cacertfile` (the CA that signed the server's
+/// certificate; default: the system's CAs), `certfile` + `keyfile` (a client certificate, optional),
+/// `verify=verify_none` (turns server verification off: for nothing but a local experiment).
 public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
+    public struct TLS: Sendable, Equatable {
+        public var caCertFile: String
+        public var certFile: String?
+        public var keyFile: String?
+        public var verifyPeer: Bool
+    }
+
     public var host: String
     public var port: Int
     public var user: String
     public var password: String
     public var vhost: String
+    /// nil: plain TCP.
+    public var tls: TLS?
 
-    public init(host: String, port: Int = 5672, user: String, password: String, vhost: String = "/") {
+    static let systemCAs = "/etc/ssl/certs/ca-certificates.crt"
+
+    public init(host: String, port: Int = 5672, user: String, password: String, vhost: String = "/", tls: TLS? = nil) {
         self.host = host
         self.port = port
         self.user = user
         self.password = password
         self.vhost = vhost
+        self.tls = tls
     }
 
     public init(parsing text: String) throws {
-        let scheme = "amqp://"
-        guard text.hasPrefix(scheme) else { throw AMQPError(.badURL, "must start with amqp://") }
-        var rest = Substring(text.dropFirst(scheme.count))
+        let secure = text.hasPrefix("amqps://")
+        guard secure || text.hasPrefix("amqp://") else { throw AMQPError(.badURL, "must start with amqp:// or amqps://") }
+        var rest = Substring(text.dropFirst(secure ? 8 : 7))
+        var query: [String: String] = [:]
+        if let q = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: q)...].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                query[try Self.decode(String(kv[0]))] = kv.count == 2 ? try Self.decode(String(kv[1])) : ""
+            }
+            rest = rest[..<q]
+        }
+        let known: Set<String> = ["cacertfile", "certfile", "keyfile", "verify"]
+        if let unknown = query.keys.first(where: { !known.contains($0) }) {
+            throw AMQPError(.badURL, "unknown parameter \(unknown) (known: cacertfile, certfile, keyfile, verify)")
+        }
+        if !secure, !query.isEmpty { throw AMQPError(.badURL, "TLS parameters need amqps://") }
+        if secure {
+            guard (query["certfile"] == nil) == (query["keyfile"] == nil) else {
+                throw AMQPError(.badURL, "certfile and keyfile go together")
+            }
+            guard [nil, "verify_peer", "verify_none"].contains(query["verify"]) else {
+                throw AMQPError(.badURL, "verify is verify_peer or verify_none")
+            }
+            tls = TLS(caCertFile: query["cacertfile"] ?? Self.systemCAs, certFile: query["certfile"],
+                      keyFile: query["keyfile"], verifyPeer: query["verify"] != "verify_none")
+        } else {
+            tls = nil
+        }
         var path = ""
         if let slash = rest.firstIndex(of: "/") {
             path = String(rest[rest.index(after: slash)...])
@@ -37,7 +77,7 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
             port = p
         } else {
             host = String(hostPort)
-            port = 5672
+            port = secure ? 5671 : 5672
         }
         guard !host.isEmpty, !user.isEmpty else { throw AMQPError(.badURL, "missing host or user") }
         vhost = path.isEmpty ? "/" : try Self.decode(path)
@@ -61,5 +101,5 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Without the password: safe for logs.
-    public var description: String { "amqp://\(host):\(port)/\(vhost) as \(user)" }
+    public var description: String { "\(tls == nil ? "amqp" : "amqps")://\(host):\(port)/\(vhost) as \(user)" }
 }

@@ -19,7 +19,7 @@ public enum HTTPStage {
     /// `makeRouter` gets a database pool on the service's schema (blocking libpq calls off Swift's cooperative pool).
     public static func run(service: String, settings: StageSettings, definition: StageDefinition, listener: Listener,
                            databaseConnections: Int,
-                           makeRouter: (DatabasePool) -> Router<BasicRequestContext>) async -> Int32 {
+                           makeRouter: (DatabasePool) -> Router<AddressedContext>) async -> Int32 {
         let runner = StageRunner(definition: definition, settings: settings)
         let logger = Logger(label: service)
         do { try runner.migrate() } catch {

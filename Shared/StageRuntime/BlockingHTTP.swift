@@ -13,18 +13,27 @@ public enum BlockingHTTP {
     }
 
     public static func send(_ request: URLRequest, timeout: Double) -> Outcome {
+        exchange(request, timeout: timeout).outcome
+    }
+
+    /// `send`, with the answer's headers (empty when there was no answer).
+    public static func exchange(_ request: URLRequest, timeout: Double) -> (outcome: Outcome, headers: [String: String]) {
         var request = request
         request.timeoutInterval = timeout
         let box = Box()
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: request) { data, response, error in
-            box.set(data, (response as? HTTPURLResponse)?.statusCode, error)
+            box.set(data, response as? HTTPURLResponse, error)
             done.signal()
         }.resume()
-        guard done.wait(timeout: .now() + timeout + 1) == .success else { return .noAnswer("timeout") }
-        let (data, code, error) = box.get()
-        if let error { return .noAnswer("\(error)") }
-        return .answered(status: code ?? 0, body: data ?? Data())
+        guard done.wait(timeout: .now() + timeout + 1) == .success else { return (.noAnswer("timeout"), [:]) }
+        let (data, response, error) = box.get()
+        if let error { return (.noAnswer("\(error)"), [:]) }
+        var headers: [String: String] = [:]
+        for (k, v) in response?.allHeaderFields ?? [:] {
+            if let k = k as? String, let v = v as? String { headers[k] = v }
+        }
+        return (.answered(status: response?.statusCode ?? 0, body: data ?? Data()), headers)
     }
 
     /// A JSON POST.
@@ -39,7 +48,7 @@ public enum BlockingHTTP {
 
 private final class Box: @unchecked Sendable {
     private let lock = NSLock()
-    private var value: (Data?, Int?, Error?) = (nil, nil, nil)
-    func set(_ d: Data?, _ c: Int?, _ e: Error?) { lock.withLock { value = (d, c, e) } }
-    func get() -> (Data?, Int?, Error?) { lock.withLock { value } }
+    private var value: (Data?, HTTPURLResponse?, Error?) = (nil, nil, nil)
+    func set(_ d: Data?, _ r: HTTPURLResponse?, _ e: Error?) { lock.withLock { value = (d, r, e) } }
+    func get() -> (Data?, HTTPURLResponse?, Error?) { lock.withLock { value } }
 }

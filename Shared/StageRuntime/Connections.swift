@@ -17,7 +17,7 @@ enum Connections {
             } catch {
                 let wait = backoff.nextDelayMillis()
                 logger.warning("postgres connect failed, retrying",
-                               metadata: ["error": "\(error)", "retry.ms": "\(wait)"])
+                               metadata: ["error": "\(error)", "retry.ms": "\(wait)", "setting": "DATABASE_URL"])
                 stop.sleep(millis: wait)
             }
         }
@@ -34,9 +34,11 @@ enum Connections {
                 return c
             } catch {
                 let wait = backoff.nextDelayMillis()
-                let transient = (error as? AMQPError)?.isTransient ?? true
-                logger.log(level: transient ? .warning : .error, "amqp connect failed, retrying",
-                           metadata: ["error": "\(error)", "retry.ms": "\(wait)", "amqp.url": "\(url)"])
+                let e = error as? AMQPError
+                let needsOperator = !(e?.isTransient ?? true) || e?.code == .tls
+                logger.log(level: needsOperator ? .error : .warning, "amqp connect failed, retrying",
+                           metadata: ["error": "\(error)", "retry.ms": "\(wait)", "amqp.url": "\(url)",
+                                      "setting": "AMQP_URL"])
                 stop.sleep(millis: wait)
             }
         }

@@ -46,10 +46,10 @@ extension World {
 
         // Reviewers: the fourth application is approved in manual review.
         try wait(ids[5]!, buyer: 5, for: "manual_review")
-        try decide(ids[5]!, reviewer: "reviewer-token-r1", ["decision": "approve"])
+        try decide(ids[5]!, reviewer: "reviewer-token-r1-test-credential", ["decision": "approve"])
         // Not as described: rejected by one reviewer, appealed with new evidence, approved by another.
         try wait(ids[6]!, buyer: 6, for: "manual_review")
-        try decide(ids[6]!, reviewer: "reviewer-token-r1",
+        try decide(ids[6]!, reviewer: "reviewer-token-r1-test-credential",
                    ["decision": "reject", "reason": "the product page promised what was delivered"])
         try wait(ids[6]!, buyer: 6, for: "rejected")
         let appeal = try services.http("POST", "/v1/refunds/\(ids[6]!)/appeal", token: token(6), body: services.json([
@@ -57,7 +57,7 @@ extension World {
             "note": "the seller admits the membership is 30 days, not lifetime"]))
         #expect(appeal.status == 200, "\(name): appeal \(appeal.status)")
         try wait(ids[6]!, buyer: 6, for: "appealed")
-        try decide(ids[6]!, reviewer: "reviewer-token-r2", ["decision": "approve"])
+        try decide(ids[6]!, reviewer: "reviewer-token-r2-test-credential", ["decision": "approve"])
         // The closed card: the buyer falls back to the balance.
         try wait(ids[9]!, buyer: 9, for: "payout_failed")
         let fallback = try services.http("POST", "/v1/refunds/\(ids[9]!)/fallback", token: token(9),

@@ -33,14 +33,15 @@ final class World {
     }
 
     func buyer(_ n: Int) -> String { "e2e-\(name)-\(tag)-\(n)" }
-    func token(_ n: Int) -> String { "tok-\(buyer(n))" }
+    func token(_ n: Int) -> String { "tok-\(buyer(n))-credential" }
     func order(_ n: Int, _ suffix: String = "") -> String { "E2E\(tag)\(suffix)N\(n)Z" }
 
     init(profile name: String) throws {
         self.name = name
         profile = try Self.loadProfile(name)
-        var tokens = ["reviewer-token-r1=reviewer:r-1", "reviewer-token-r2=reviewer:r-2"]
-        for n in 1...12 { tokens.append("tok-e2e-\(name)-\(tag)-\(n)=buyer:e2e-\(name)-\(tag)-\(n)") }
+        var tokens = [("reviewer-token-r1-test-credential", "reviewer:r-1"),
+                      ("reviewer-token-r2-test-credential", "reviewer:r-2")]
+        for n in 1...12 { tokens.append(("tok-e2e-\(name)-\(tag)-\(n)-credential", "buyer:e2e-\(name)-\(tag)-\(n)")) }
         tools.append(try ServiceProcesses.launchTool("payment-sandbox", env: [
             "SANDBOX_HTTP_PORT": String(paymentPort), "SANDBOX_PROCESSING_SECONDS": "1",
             "SANDBOX_CALLBACK_URL": "http://127.0.0.1:\(callbackPort)/v1/channel-callbacks",
@@ -50,7 +51,7 @@ final class World {
             "SANDBOX_HTTP_PORT": String(notifyPort), "SANDBOX_SMTP_PORT": String(smtpPort),
         ], ready: "Server started").0)
         let env = profile.merging([
-            "API_TOKENS": tokens.joined(separator: ","),
+            "API_TOKENS": TestStack.tokenEntries(tokens),
             "SUPPLIER_IDS": "sup-confirm,sup-silent", "SUPPLIER_ANSWER_SECONDS": Self.supplierAnswerSeconds,
             "CHANNEL_URL": "http://127.0.0.1:\(paymentPort)", "CALLBACK_PORT": String(callbackPort),
             "CHANNEL_SECRETS": "*=\(Self.callbackSecret)", "CHANNEL_TIMEOUT_SECONDS": "2", "PAYOUT_POLL_SECONDS": "0.5",

@@ -10,7 +10,8 @@ extension Component {
         /// b-1 applies (and is rejected) in many tests: where a test is about something else, the risk and standing
         /// rules are switched off; they have their own tests.
         static let relaxedRisk = ["RISK_MAX_APPLICATIONS": "1000", "STANDING_MAX_REJECTIONS": "1000"]
-        static let b1 = "buyer-token-b1", b2 = "buyer-token-b2", r1 = "reviewer-token-r1", r2 = "reviewer-token-r2"
+        static let b1 = "buyer-token-b1-test-credential", b2 = "buyer-token-b2-test-credential"
+        static let r1 = "reviewer-token-r1-test-credential", r2 = "reviewer-token-r2-test-credential"
 
         static func order(_ id: String, buyer: String = "b-1", paid: Int64 = 3_000, kind: ProductKind = .cardCode,
                           delivered: Bool = true) -> OrderFacts {

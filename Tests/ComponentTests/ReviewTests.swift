@@ -132,7 +132,7 @@ let reviewTable: [ReviewCase] = [
 extension Component {
     @Suite("Intake and auto-review (DOMAIN.md §1-3)")
     struct ReviewTests {
-        static let buyer = "buyer-token-b1"
+        static let buyer = "buyer-token-b1-test-credential"
 
         /// Places an order for `buyer` with one line and applies for it; returns the refund id.
         func apply(_ s: ServiceProcesses, _ c: ReviewCase, buyer: String = "b-1", token: String = buyer,

@@ -20,8 +20,11 @@ final class ServiceProcesses {
     private var logs: [String: String] = [:]
     let httpPort = TestStack.freePort()
     let callbackPort = TestStack.freePort()
-    static let tokens = "buyer-token-b1=buyer:b-1,buyer-token-b2=buyer:b-2,reviewer-token-r1=reviewer:r-1,"
-        + "reviewer-token-r2=reviewer:r-2"
+    /// `API_TOKENS` holds digests only: these tokens, hashed.
+    static let tokens = TestStack.tokenEntries([
+        ("buyer-token-b1-test-credential", "buyer:b-1"), ("buyer-token-b2-test-credential", "buyer:b-2"),
+        ("reviewer-token-r1-test-credential", "reviewer:r-1"), ("reviewer-token-r2-test-credential", "reviewer:r-2"),
+    ])
 
     /// Starts `services` (kebab names) with `env` on top of their credentials; waits until each consumes.
     init(_ services: [String], env: [String: String] = [:]) throws {
@@ -122,6 +125,7 @@ final class ServiceProcesses {
     struct HTTPResult {
         let status: Int
         let body: Data
+        var headers: [String: String] = [:]
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
@@ -135,8 +139,9 @@ final class ServiceProcesses {
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        switch BlockingHTTP.send(request, timeout: 30) {
-        case .answered(let status, let body): return HTTPResult(status: status, body: body)
+        let (outcome, headers) = BlockingHTTP.exchange(request, timeout: 30)
+        switch outcome {
+        case .answered(let status, let body): return HTTPResult(status: status, body: body, headers: headers)
         case .noAnswer(let why): throw NoAnswer(why: "\(method) \(path): \(why)")
         }
     }

@@ -54,7 +54,9 @@ extension Component {
         final class Verified {
             var byRefund: [String: [RefundVerified]] = [:]
             func poll() throws {
-                for d in try TestStack.drain(ServiceName.payout.rawValue, quietMillis: 300) {
+                // Payout's queue also carries order.placed (its own record of what orders paid).
+                for d in try TestStack.drain(ServiceName.payout.rawValue, quietMillis: 300)
+                    where d.routingKey == Topology.Key.refundVerified {
                     let v = try MessageCoding.decoder().decode(Envelope<RefundVerified>.self, from: Data(d.body))
                     byRefund[v.payload.approved.refundId.description, default: []].append(v.payload)
                 }

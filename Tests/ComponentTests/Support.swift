@@ -1,4 +1,5 @@
 import AMQP
+import ChannelSigning
 import Foundation
 import Postgres
 import RefundModel
@@ -70,9 +71,11 @@ enum TestStack {
         }
     }
 
+    /// Declares a queue as its owner would: a service's own queue with its quarantine (as the runtime declares it).
     static func declare(_ c: AMQPConnection, queue: String, bindings: [String], deliveryLimit: Int = 5) throws {
         try c.declare(eventsExchange: Topology.eventsExchange, deadLetterExchange: Topology.deadLetterExchange,
-                      queues: [QueueDeclaration(name: queue, bindings: bindings, deliveryLimit: deliveryLimit)])
+                      queues: [QueueDeclaration(name: queue, bindings: bindings, deliveryLimit: deliveryLimit,
+                                                quarantine: ServiceName(rawValue: queue) != nil)])
     }
 
     /// The credentials of the rightful producer of `routingKey` (the producers table): the marketplace's user for
@@ -226,5 +229,12 @@ extension TestStack {
     static func date(_ text: String) -> Date? {
         (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
             ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
+}
+
+extension TestStack {
+    /// `API_TOKENS` for (token, "role:id") pairs: each token as its SHA-256 digest, as intake requires.
+    static func tokenEntries(_ pairs: [(String, String)]) -> String {
+        pairs.map { "sha256:\(Digests.hex(Digests.sha256(Array($0.0.utf8))))=\($0.1)" }.joined(separator: ",")
     }
 }

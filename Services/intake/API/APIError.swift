@@ -7,6 +7,8 @@ struct APIError: Error, Sendable {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// 429: when to try again (the `Retry-After` header).
+    var retryAfterSeconds: Int?
 
     init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status

@@ -11,6 +11,7 @@ struct IntakeAPI: Sendable {
     let schema: String
     /// A refund in review longer than this is overdue: its buyer may open a follow-up ticket (DOMAIN.md §6).
     var reviewOverdueSeconds: Double = 48 * 3600
+    var evidenceLimits = EvidenceLimits()
 
     // MARK: Buyer
 
@@ -25,6 +26,7 @@ struct IntakeAPI: Sendable {
         let reason = try input.enumValue("reason", RefundReason.self, code: "unknown_reason")!
         let requested = try input.money("requestedAmount")
         let evidence = try input.evidence("evidence")
+        try evidenceLimits.check(existing: "[]", adding: evidence)
         let route = try input.enumValue("preferredRoute", PayoutRoute.self, code: "unknown_route", required: false)
             ?? .original
         let giftReturned = try input.bool("giftReturned") ?? false
@@ -122,12 +124,14 @@ struct IntakeAPI: Sendable {
         let evidence = try input?.evidence("evidence") ?? []
         let note = try input?.string("note", required: false, maxLength: 2000)
         let schema = schema
+        let evidenceLimits = evidenceLimits
         return try await pool.withConnection { db in
             try StageTransaction.run(on: db, schema: schema) { tx in
                 let repo = RefundRepository(db: tx.db)
                 guard let r = try repo.refund(refundId, forUpdate: true), r.buyerId == buyerId else {
                     throw APIError.notFound("refund_not_found", "no such refund")
                 }
+                try evidenceLimits.check(existing: r.evidence, adding: evidence)
                 let now = Date()
                 let action = BuyerAction(refundId: refundId, buyerId: buyerId, evidence: evidence, note: note,
                                          fallback: fallback, at: now)

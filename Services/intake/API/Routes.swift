@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HTTPStage
 import Hummingbird
 import Logging
 import NIOCore
@@ -10,17 +11,20 @@ struct Routes: Sendable {
     let api: IntakeAPI
     let tokens: TokenTable
     let bodyLimit: Int
+    /// Writes (POST) per caller and per address; reads are not limited here.
+    let callerLimit: RateLimiter
+    let addressLimit: RateLimiter
     let logger = Logger(label: "intake")
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
-    func build() -> Router<BasicRequestContext> {
-        let router = Router()
+    func build() -> Router<AddressedContext> {
+        let router = Router(context: AddressedContext.self)
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/openapi.json") { _, _ in
             Self.json(.ok, OpenAPIDocument.bytes)
         }
-        router.post("/v1/refunds") { request, _ in
-            await respond(request) { caller, body in
+        router.post("/v1/refunds") { request, context in
+            await respond(request, context) { caller, body in
                 guard let key = request.headers[Self.idempotencyKey], !key.isEmpty, key.count <= 200 else {
                     throw APIError.badRequest("idempotency_key_required", "send an Idempotency-Key header")
                 }
@@ -28,8 +32,8 @@ struct Routes: Sendable {
                 return (HTTPResponse.Status(code: status), out)
             }
         }
-        router.get("/v1/refunds") { request, _ in
-            await respond(request) { caller, _ in
+        router.get("/v1/refunds") { request, context in
+            await respond(request, context) { caller, _ in
                 guard let order = request.uri.queryParameters.get("order"), !order.isEmpty else {
                     throw APIError.badRequest("missing_field", "query parameter order is required")
                 }
@@ -37,25 +41,25 @@ struct Routes: Sendable {
             }
         }
         router.get("/v1/refunds/:id") { request, context in
-            await respond(request) { caller, _ in
+            await respond(request, context) { caller, _ in
                 (.ok, try await api.refund(caller: caller, id: context.parameters.get("id") ?? ""))
             }
         }
         for action in ["evidence", "appeal", "withdraw", "fallback"] {
             router.post("/v1/refunds/:id/\(action)") { request, context in
-                await respond(request) { caller, body in
+                await respond(request, context) { caller, body in
                     (.ok, try await api.buyerAction(caller: caller, id: context.parameters.get("id") ?? "",
                                                    kind: action, body: body))
                 }
             }
         }
         router.post("/v1/refunds/:id/follow-up") { request, context in
-            await respond(request) { caller, body in
+            await respond(request, context) { caller, body in
                 (.created, try await api.openTicket(caller: caller, id: context.parameters.get("id") ?? "", body: body))
             }
         }
-        router.get("/v1/messages") { request, _ in
-            await respond(request) { caller, _ in
+        router.get("/v1/messages") { request, context in
+            await respond(request, context) { caller, _ in
                 let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50
                 guard (1...200).contains(limit) else {
                     throw APIError.badRequest("invalid_value", "limit must be between 1 and 200")
@@ -63,19 +67,19 @@ struct Routes: Sendable {
                 return (.ok, try await api.messages(caller: caller, limit: limit))
             }
         }
-        router.get("/v1/review/tickets") { request, _ in
-            await respond(request) { caller, _ in (.ok, try await api.tickets(caller: caller)) }
+        router.get("/v1/review/tickets") { request, context in
+            await respond(request, context) { caller, _ in (.ok, try await api.tickets(caller: caller)) }
         }
         router.post("/v1/review/tickets/:id/close") { request, context in
-            await respond(request) { caller, body in
+            await respond(request, context) { caller, body in
                 (.ok, try await api.closeTicket(caller: caller, id: context.parameters.get("id") ?? "", body: body))
             }
         }
-        router.get("/v1/review/queue") { request, _ in
-            await respond(request) { caller, _ in (.ok, try await api.reviewQueue(caller: caller)) }
+        router.get("/v1/review/queue") { request, context in
+            await respond(request, context) { caller, _ in (.ok, try await api.reviewQueue(caller: caller)) }
         }
         router.post("/v1/review/:id/decision") { request, context in
-            await respond(request) { caller, body in
+            await respond(request, context) { caller, body in
                 (.accepted, try await api.decide(caller: caller, id: context.parameters.get("id") ?? "", body: body))
             }
         }
@@ -83,11 +87,15 @@ struct Routes: Sendable {
     }
 
     /// Authenticates, reads the body up to the limit, runs `body`, and maps every failure to a JSON error.
-    private func respond(_ request: Request,
+    private func respond(_ request: Request, _ context: AddressedContext,
                          _ handler: (Caller, [UInt8]) async throws -> (HTTPResponse.Status, [UInt8])) async -> Response {
         var request = request
+        let write = request.method == .post
         do {
+            // Per address before authentication (token guessing is a write flood too), per caller after it.
+            if write, let wait = addressLimit.take("address:" + context.clientAddress) { throw Self.tooMany(wait) }
             let caller = try tokens.caller(request.headers)
+            if write, let wait = callerLimit.take(caller.key) { throw Self.tooMany(wait) }
             let buffer: ByteBuffer
             do { buffer = try await request.collectBody(upTo: bodyLimit) } catch {
                 throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(bodyLimit) bytes")
@@ -98,12 +106,20 @@ struct Routes: Sendable {
             if e.status.code >= 400 && e.status.code < 500 {
                 logger.info("request refused", metadata: ["http.path": "\(request.uri.path)", "error.code": "\(e.code)"])
             }
-            return Self.json(e.status, (try? IntakeAPI.encode(e.body)) ?? [])
+            var response = Self.json(e.status, (try? IntakeAPI.encode(e.body)) ?? [])
+            if let wait = e.retryAfterSeconds { response.headers[.retryAfter] = String(wait) }
+            return response
         } catch {
             logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
             let e = APIError(.serviceUnavailable, "unavailable", "try again shortly")
             return Self.json(e.status, (try? IntakeAPI.encode(e.body)) ?? [])
         }
+    }
+
+    static func tooMany(_ wait: Int) -> APIError {
+        var e = APIError(.tooManyRequests, "rate_limited", "too many requests: retry after \(wait) s")
+        e.retryAfterSeconds = wait
+        return e
     }
 
     static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
