@@ -27,16 +27,23 @@ final class ServiceProcesses {
     ])
 
     /// Starts `services` (kebab names) with `env` on top of their credentials; waits until each consumes.
-    init(_ services: [String], env: [String: String] = [:]) throws {
+    /// `tls`: every service reaches RabbitMQ over amqps:// (with a client certificate) and PostgreSQL with
+    /// `sslmode=verify-full`, both checked against the test stack's CA.
+    init(_ services: [String], env: [String: String] = [:], tls: Bool = false) throws {
         for service in services {
             let upper = service.uppercased().replacingOccurrences(of: "-", with: "_")
+            var amqpURL = try TestStack.setting("\(upper)_AMQP_URL")
+            var databaseURL = try TestStack.setting("\(upper)_DATABASE_URL")
+            if tls {
+                amqpURL = try TestStack.tlsAMQP(amqpURL)
+                databaseURL = try TestStack.tlsDatabase(databaseURL)
+            }
             let log = NSTemporaryDirectory() + "svc-\(service)-\(UUID().uuidString.prefix(6)).log"
             FileManager.default.createFile(atPath: log, contents: nil)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: TestStack.binPath + "/" + service)
             p.environment = ProcessInfo.processInfo.environment.merging([
-                "AMQP_URL": try TestStack.setting("\(upper)_AMQP_URL"),
-                "DATABASE_URL": try TestStack.setting("\(upper)_DATABASE_URL"),
+                "AMQP_URL": amqpURL, "DATABASE_URL": databaseURL,
                 // Ports the kernel says are free, never the defaults: the tests run beside a running scripts/run.
                 "HTTP_PORT": String(httpPort), "CALLBACK_PORT": String(callbackPort),
                 "API_TOKENS": Self.tokens, "DEADLINE_POLL_MS": "100",

@@ -238,3 +238,21 @@ extension TestStack {
         pairs.map { "sha256:\(Digests.hex(Digests.sha256(Array($0.0.utf8))))=\($0.1)" }.joined(separator: ",")
     }
 }
+
+extension TestStack {
+    /// The same user and vhost over amqps:// on the stack's TLS port, verifying against `ca` (default: the stack's
+    /// CA), with the stack's client certificate.
+    static func tlsAMQP(_ plain: String, ca: String? = nil) throws -> String {
+        let ca = try ca ?? setting("TLS_CA_FILE")
+        return plain.replacingOccurrences(of: "amqp://", with: "amqps://")
+            .replacingOccurrences(of: "@127.0.0.1:\(try setting("AMQP_PORT"))/",
+                                  // rabbitmq-c 0.11 checks the certificate's DNS names only, not its IP addresses.
+                                  with: "@localhost:\(try setting("AMQPS_PORT"))/")
+            + "?cacertfile=\(ca)&certfile=\(try setting("TLS_CLIENT_CERT"))&keyfile=\(try setting("TLS_CLIENT_KEY"))"
+    }
+
+    /// The same database URL with `sslmode=verify-full` against `ca` (default: the stack's CA).
+    static func tlsDatabase(_ plain: String, ca: String? = nil) throws -> String {
+        plain + "?sslmode=verify-full&sslrootcert=\(try ca ?? setting("TLS_CA_FILE"))"
+    }
+}
