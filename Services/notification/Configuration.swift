@@ -7,6 +7,10 @@ struct NotificationSettings: Sendable {
     var smsURL: URL
     /// The SMTP server, `smtp://host:port` (libcurl URL; `smtps://` for implicit TLS).
     var smtpURL: String
+    /// `SMTP_CA_FILE`: the CA that signed the SMTP server's certificate (default: the system's CAs).
+    var smtpCAFile: String?
+    /// `SMTP_STARTTLS=1`: an `smtp://` session must upgrade with STARTTLS (the mail is not sent in clear).
+    var smtpStartTLS: Bool
     var mailFrom: String
     /// A gateway silent this long is a failed attempt (retried later).
     var gatewayTimeoutSeconds: Int
@@ -29,6 +33,11 @@ struct NotificationSettings: Sendable {
         guard smtpURL.hasPrefix("smtp://") || smtpURL.hasPrefix("smtps://") else {
             throw ConfigurationError(setting: "SMTP_URL", problem: "must be smtp://host:port or smtps://host:port")
         }
+        smtpCAFile = env.values["SMTP_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let ca = smtpCAFile, !FileManager.default.isReadableFile(atPath: ca) {
+            throw ConfigurationError(setting: "SMTP_CA_FILE", problem: "cannot read \(ca)")
+        }
+        smtpStartTLS = try env.int("SMTP_STARTTLS", default: 0, range: 0...1) == 1
         mailFrom = try env.string("MAIL_FROM", default: "refunds@marketplace.example")
         guard NotificationHandler.email(mailFrom) != nil else {
             throw ConfigurationError(setting: "MAIL_FROM", problem: "must be an e-mail address")

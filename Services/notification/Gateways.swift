@@ -40,13 +40,18 @@ struct SMTPMailer: Gateway {
     let url: String
     let from: String
     let timeout: Int
+    /// The CA that signed the SMTP server's certificate (nil: the system's CAs).
+    var caFile: String? = nil
+    /// `smtp://` only: upgrade with STARTTLS or do not send.
+    var requireStartTLS = false
 
     func send(_ d: Delivery) -> SendResult {
         let message = Self.compose(d, from: from)
         var code: Int = 0
         var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let rc = message.withCString { text in
-            crefund_smtp_send(url, "<\(from)>", "<\(d.address)>", text, strlen(text), timeout, &code, &error)
+            crefund_smtp_send(url, "<\(from)>", "<\(d.address)>", text, strlen(text), timeout, &code, &error, caFile,
+                              requireStartTLS ? 1 : 0)
         }
         if rc == 0 { return .sent }
         let why = "curl \(rc) smtp \(code): " + String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

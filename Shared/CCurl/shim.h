@@ -22,8 +22,11 @@ static size_t crefund_mail_read(char *buffer, size_t size, size_t count, void *u
 
 /// Sends one message (`message`: headers, blank line, body; CRLF line ends) to one recipient. Returns the CURLcode;
 /// `*smtp_code` receives the server's last reply code (e.g. 250, 421, 550) when there was one.
+/// TLS: `smtps://` is TLS from the first byte; `require_starttls` makes an `smtp://` session upgrade with STARTTLS or
+/// fail. Either way the server's certificate and name are verified (libcurl's default), against `ca_file` when given.
 static inline int crefund_smtp_send(const char *url, const char *from, const char *to, const char *message,
-                                    size_t length, long timeout_seconds, long *smtp_code, char *error_buffer) {
+                                    size_t length, long timeout_seconds, long *smtp_code, char *error_buffer,
+                                    const char *ca_file, int require_starttls) {
     CURL *curl = curl_easy_init();
     if (!curl) return CURLE_FAILED_INIT;
     struct crefund_mail_source src = { message, length, 0 };
@@ -39,6 +42,8 @@ static inline int crefund_smtp_send(const char *url, const char *from, const cha
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, timeout_seconds);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    if (ca_file && ca_file[0]) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
+    if (require_starttls) curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     CURLcode rc = curl_easy_perform(curl);
     *smtp_code = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, smtp_code);

@@ -229,3 +229,37 @@ extension RefundID {
     /// A per-refund order id, so a test can find its own messages among everything the sandbox received.
     var orderTag: String { "N-" + description.prefix(8) }
 }
+
+extension Component.NotificationTests {
+    @Test("e-mail over smtps:// with the server's certificate verified; with a wrong CA nothing is sent in clear")
+    func mailOverTLS() throws {
+        for (ca, delivered) in [(try TestStack.setting("TLS_CA_FILE"), true),
+                                (try TestStack.setting("TLS_OTHER_CA_FILE"), false)] {
+            let tlsPort = TestStack.freePort()
+            let s = try Stack(notification: ["SMTP_URL": "smtps://localhost:\(tlsPort)", "SMTP_CA_FILE": ca])
+            defer { s.stop() }
+            let front = Process()
+            front.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            front.arguments = [TestStack.repoRoot.appendingPathComponent("Tools/tls-front/tls_front.py").path,
+                               String(tlsPort), String(s.smtpPort), try TestStack.setting("TLS_SERVER_CERT"),
+                               try TestStack.setting("TLS_SERVER_KEY")]
+            try front.run()
+            defer {
+                front.terminate()
+                front.waitUntilExit()
+            }
+            let buyer = TestStack.unique("b-tls")
+            try Self.profile(buyer, phone: "13800002222", email: "tls.buyer@example.com", locale: .en)
+            Thread.sleep(forTimeInterval: 0.5)
+            let id = RefundID()
+            try Self.status([try Self.event(id, buyer: buyer, .approved, amount: 1_000)])
+            // The SMS proves the step was handled; the mail arrives only through a verified TLS session.
+            #expect(TestStack.eventually(15) { (try? s.sms(refund: id).count) == 1 })
+            let mailed = TestStack.eventually(delivered ? 15 : 3) { (try? s.mail(refund: id).count) == 1 }
+            #expect(mailed == delivered, "CA \(ca): mail delivered \(mailed)")
+            if !delivered {
+                #expect(s.services.log("notification").contains("SSL"), "the refusal names TLS")
+            }
+        }
+    }
+}
