@@ -8,7 +8,16 @@ import StageRuntime
 /// timeline and idempotency keys.
 enum Intake {
     static func definition(_ env: StageRuntime.Environment) throws -> StageDefinition {
-        StageDefinition(service: .intake, migrations: Schema.migrations, handler: IntakeHandler())
+        let retention = try RetentionSweep.settings(env)
+        // An Idempotency-Key is honoured for 24 hours (Stripe's window), then forgotten with the bodies it kept.
+        let keys = RetentionSweep.Rule(
+            what: "idempotency records", olderThanSeconds: try env.seconds("IDEMPOTENCY_SECONDS", default: 86_400),
+            sql: """
+                DELETE FROM idempotency WHERE ctid IN (SELECT ctid FROM idempotency
+                WHERE created_at < now() - make_interval(secs => $1::double precision) LIMIT 500)
+                """)
+        return StageDefinition(service: .intake, migrations: Schema.migrations, handler: IntakeHandler(),
+                               work: [RetentionSweep(rules: [keys], everySeconds: retention.everySeconds)])
     }
 
     /// Runs the stage and the HTTP API until SIGTERM/SIGINT (see `HTTPStage`).

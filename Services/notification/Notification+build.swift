@@ -15,7 +15,14 @@ enum Notification {
             [Sender(channel: .sms, gateway: sms, settings: settings, index: n),
              Sender(channel: .email, gateway: mail, settings: settings, index: n)]
         }
+        let retention = try RetentionSweep.settings(env)
+        // The address a message went to is kept while it may be retried, then for the retention period (complaints).
+        let erase = RetentionSweep.Rule(what: "delivery addresses", olderThanSeconds: retention.personalDataSeconds, sql: """
+            UPDATE deliveries SET address = NULL WHERE (event_id, channel) IN (
+                SELECT event_id, channel FROM deliveries WHERE address IS NOT NULL AND state <> 'pending'
+                AND created_at < now() - make_interval(secs => $1::double precision) LIMIT 500)
+            """)
         return StageDefinition(service: .notification, migrations: Schema.migrations, handler: NotificationHandler(),
-                               work: senders)
+                               work: senders + [RetentionSweep(rules: [erase], everySeconds: retention.everySeconds)])
     }
 }

@@ -10,7 +10,16 @@ enum Payout {
         let settings = try PayoutSettings(env)
         let handler = PayoutHandler(settings: settings,
                                     client: ChannelClient(baseURL: settings.channelURL, timeout: settings.channelTimeout))
-        return (StageDefinition(service: .payout, migrations: Schema.migrations, handler: handler), settings, handler)
+        let retention = try RetentionSweep.settings(env)
+        // A designated account number is needed until the money arrived; then only its last four digits matter.
+        let accounts = RetentionSweep.Rule(what: "account numbers", olderThanSeconds: retention.personalDataSeconds, sql: """
+            UPDATE payouts SET account_no = NULL WHERE refund_id IN (
+                SELECT refund_id FROM payouts WHERE account_no IS NOT NULL AND state = 'succeeded'
+                AND updated_at < now() - make_interval(secs => $1::double precision) LIMIT 500)
+            """)
+        return (StageDefinition(service: .payout, migrations: Schema.migrations, handler: handler,
+                                work: [RetentionSweep(rules: [accounts], everySeconds: retention.everySeconds)]),
+                settings, handler)
     }
 
     static func run() async -> Int32 {

@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import Postgres
+
+/// Erases what a service no longer needs, in small batches so no sweep holds locks for long: personal data of
+/// finished refunds after `PERSONAL_DATA_RETENTION_SECONDS` (default 30 days), request records after their window.
+/// Each statement takes the age in seconds as `$1` and affects at most one batch per execution; it is run until it
+/// affects nothing, every `RETENTION_SWEEP_SECONDS` (default an hour).
+public struct RetentionSweep: BackgroundWork {
+    public struct Rule: Sendable {
+        public let what: String
+        public let olderThanSeconds: Double
+        public let sql: String
+        public init(what: String, olderThanSeconds: Double, sql: String) {
+            self.what = what
+            self.olderThanSeconds = olderThanSeconds
+            self.sql = sql
+        }
+    }
+
+    public let name = "retention"
+    public let rules: [Rule]
+    public let everySeconds: Double
+
+    public init(rules: [Rule], everySeconds: Double) {
+        self.rules = rules
+        self.everySeconds = everySeconds
+    }
+
+    public func run(_ context: WorkContext) {
+        var db: PostgresConnection?
+        while !context.stop.isStopped {
+            if db == nil || !(db!.isHealthy) { db = context.connect() }
+            guard let conn = db else { break }
+            for rule in rules {
+                var total = 0
+                do {
+                    while !context.stop.isStopped {
+                        let n = try conn.execute(rule.sql, [String(rule.olderThanSeconds)])
+                        total += n
+                        if n == 0 { break }
+                    }
+                } catch {
+                    context.logger.warning("retention sweep failed", metadata: ["what": "\(rule.what)", "error": "\(error)"])
+                    conn.close()
+                    db = nil
+                    break
+                }
+                if total > 0 { context.logger.info("retention sweep", metadata: ["what": "\(rule.what)", "rows": "\(total)"]) }
+            }
+            _ = context.stop.sleep(millis: Int(everySeconds * 1000))
+        }
+        db?.close()
+    }
+
+    /// The two settings every service reads.
+    public static func settings(_ env: Environment) throws -> (personalDataSeconds: Double, everySeconds: Double) {
+        (try env.seconds("PERSONAL_DATA_RETENTION_SECONDS", default: 30 * 86_400),
+         try env.seconds("RETENTION_SWEEP_SECONDS", default: 3_600))
+    }
+}
