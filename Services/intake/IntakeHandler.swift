@@ -34,6 +34,7 @@ struct IntakeHandler: StageHandler {
             guard var facts = event.order, facts.orderId == event.orderId, !facts.lines.isEmpty else {
                 throw StageError.permanent("order.placed without the order and its lines")
             }
+            if let problem = facts.problem() { throw StageError.permanent("order.placed refused: \(problem)") }
             // Placed again: the first placement stands and nothing known since is erased.
             if let known = try repo.order(facts.orderId, forUpdate: true) { facts = known.merging(placedAgain: facts) }
             for early in try repo.takeEarlyEvents(orderId: facts.orderId) { early.apply(to: &facts) }

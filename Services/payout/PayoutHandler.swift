@@ -74,10 +74,8 @@ struct PayoutHandler: StageHandler {
         guard let facts = event.order, facts.orderId == event.orderId, !facts.lines.isEmpty else {
             throw StageError.permanent("order.placed without the order and its lines")
         }
+        if let problem = facts.problem() { throw StageError.permanent("order.placed refused: \(problem)") }
         let currency = facts.lines[0].paid.currency
-        guard facts.lines.allSatisfy({ $0.paid.currency == currency }) else {
-            throw StageError.permanent("order.placed with lines paid in different currencies")
-        }
         let lines = Dictionary(facts.lines.map { ($0.lineId, $0.paid.minorUnits) }) { a, _ in a }
         let order = PaidOrder(orderId: facts.orderId, buyerId: facts.buyerId, paymentChannel: facts.paymentChannel,
                               currency: currency, totalPaidFen: lines.values.reduce(0, +), linePaidFen: lines)

@@ -285,6 +285,13 @@ public final class AMQPConnection {
         try checkRPC("basic.consume \(queue)")
     }
 
+    /// Changes how many unacked deliveries the broker may push ahead on this channel (from the next delivery on).
+    public func setPrefetch(_ prefetch: UInt16) throws {
+        let c = try handle()
+        amqp_basic_qos(c, channel, 0, prefetch, 0)
+        try checkRPC("basic.qos")
+    }
+
     /// The next delivery, or nil when none came within `timeoutMillis`. Services heartbeats while it waits.
     public func nextDelivery(timeoutMillis: Int) throws -> Delivery? {
         let c = try handle()

@@ -76,16 +76,36 @@ final class StageWorker {
         return db != nil
     }
 
+    /// Poison isolation. On RabbitMQ's quorum queues a consumer that dies returns every unacked delivery with its
+    /// delivery count raised: a message that crashes the process would take a whole prefetch of innocent messages to
+    /// the dead-letter queue with it after `DELIVERY_LIMIT` crashes. So every (re)connection starts with a prefetch of
+    /// one and handles redelivered messages one per window; the first fresh message (or an empty queue) restores the
+    /// full prefetch. A crash while recovering then counts against the one message in hand.
+    private var recovering = false
+
     private func connectConsumer(declare: @escaping (AMQPConnection) throws -> Void) -> AMQPConnection? {
-        Connections.amqp(settings.amqpURL, heartbeat: settings.heartbeatSeconds, stop: stop, logger: logger) { c in
+        recovering = true
+        return Connections.amqp(settings.amqpURL, heartbeat: settings.heartbeatSeconds, stop: stop, logger: logger) { c in
             try declare(c)
-            try c.consume(queue: self.definition.queue.name, prefetch: UInt16(self.settings.prefetch))
+            try c.consume(queue: self.definition.queue.name, prefetch: 1)
         }
+    }
+
+    private func leaveRecovery(_ amqp: AMQPConnection) throws {
+        try amqp.setPrefetch(UInt16(settings.prefetch))
+        recovering = false
     }
 
     /// Waits up to 500 ms for a first delivery, then takes whatever else is already buffered, up to the batch size.
     private func collectWindow(from amqp: AMQPConnection) throws -> [Delivery] {
-        guard let first = try amqp.nextDelivery(timeoutMillis: 500) else { return [] }
+        guard let first = try amqp.nextDelivery(timeoutMillis: 500) else {
+            if recovering { try leaveRecovery(amqp) }
+            return []
+        }
+        if recovering {
+            if first.redelivered { return [first] }
+            try leaveRecovery(amqp)
+        }
         var window = [first]
         while window.count < settings.batchSize, let next = try amqp.nextDelivery(timeoutMillis: 0) {
             window.append(next)

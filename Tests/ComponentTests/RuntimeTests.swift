@@ -223,3 +223,31 @@ extension Component.RuntimeTests {
         #expect(try TestStack.drain(queue + ".quarantine", quietMillis: 300).isEmpty, "nothing left unmasked")
     }
 }
+
+extension Component.RuntimeTests {
+    @Test("a message that crashes its consumer reaches the DLQ alone: the innocent messages of its window are handled")
+    func poisonIsolated() throws {
+        let queue = TestStack.unique("probe")
+        let env = ["DELIVERY_LIMIT": "2", "BATCH_SIZE": "100"]
+        var probe = try ProbeProcess(queue: queue, schema: queue, env: env)
+        try probe.waitUntilConsuming()
+        let before = (0..<20).map { "innocent-a\($0)" }, after = (0..<20).map { "innocent-b\($0)" }
+        let crash = Envelope(type: "probe.crash", payload: ["key": "poison"])
+        // One burst, so the poison shares its window (and the broker's prefetch) with the innocent messages.
+        try TestStack.publish(try ProbeProcess.increments(before)
+            + [(crash.id.description, crash.type, [UInt8](try MessageCoding.encoder().encode(crash)))]
+            + (try ProbeProcess.increments(after)), routingKey: probe.inKey)
+        var dead: [Delivery] = []
+        for _ in 0..<8 {
+            _ = probe.waitForExit(seconds: 5)
+            if (try? probe.effects().count) == 40, !dead.isEmpty { break }
+            if probe.waitForExit(seconds: 0) != nil { probe = try ProbeProcess(queue: queue, schema: queue, env: env) }
+            dead += try TestStack.drain(Topology.deadLetterQueue(of: queue), quietMillis: 1_500)
+        }
+        #expect(dead.count == 1 && dead.first?.messageId == crash.id.description,
+                "dead-lettered: \(dead.map { $0.messageId ?? "-" })")
+        #expect(try probe.effects().count == 40, "every innocent message was handled")
+        probe.terminate()
+        _ = probe.waitForExit()
+    }
+}

@@ -46,3 +46,19 @@ struct OrderFactsTests {
         #expect(facts.paidAt == Self.t0)
     }
 }
+
+@Suite("Orders are checked where they enter")
+struct OrderValidationTests {
+    @Test("one currency per order and a name per line; comparing currencies never crashes")
+    func currencies() throws {
+        var facts = OrderFactsTests.order()
+        #expect(facts.problem() == nil)
+        facts.lines[0].listPrice = try Money(minorUnits: 10_000, currency: Currency("USD")!)
+        #expect(facts.problem()?.contains("mixes CNY with USD") == true)
+        var twice = OrderFactsTests.order()
+        twice.lines.append(twice.lines[0])
+        #expect(twice.problem() != nil)
+        // The pre-check's "paid below list price" comparison, on facts that slipped through, is defined, not a trap.
+        #expect(facts.lines[0].paid < facts.lines[0].listPrice || facts.lines[0].listPrice < facts.lines[0].paid)
+    }
+}

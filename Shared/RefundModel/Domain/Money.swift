@@ -72,8 +72,11 @@ public struct Money: Hashable, Sendable, Codable, Comparable, CustomStringConver
 
     public var isZero: Bool { minorUnits == 0 }
 
+    /// Amounts of one currency by value. Comparable cannot throw, and a crash here would be reachable from a message
+    /// (a poison that takes its window with it), so amounts of different currencies get a fixed order (by code)
+    /// instead; every place where currencies could differ checks them first (`OrderFacts.validate`, the API).
     public static func < (lhs: Money, rhs: Money) -> Bool {
-        precondition(lhs.currency == rhs.currency, "comparing \(lhs.currency) with \(rhs.currency)")
+        if lhs.currency != rhs.currency { return lhs.currency.code < rhs.currency.code }
         return lhs.minorUnits < rhs.minorUnits
     }
 

@@ -93,6 +93,20 @@ public struct OrderFacts: Codable, Sendable, Equatable {
 
     public func line(_ id: String) -> OrderLineFacts? { lines.first { $0.lineId == id } }
 
+    /// Why these facts cannot be acted on, or nil: every amount of the order in one currency, lines named once. Checked
+    /// where an order enters (intake, payout), so no rule downstream compares yuan with dollars.
+    public func problem() -> String? {
+        guard let currency = lines.first?.paid.currency else { return "an order without lines" }
+        guard Set(lines.map(\.lineId)).count == lines.count else { return "an order with a line named twice" }
+        for l in lines {
+            let amounts = [l.paid, l.listPrice] + [l.giftValue, l.faceValue, l.usedValue].compactMap { $0 }
+            if let other = amounts.first(where: { $0.currency != currency }) {
+                return "line \(l.lineId) mixes \(currency) with \(other.currency)"
+            }
+        }
+        return nil
+    }
+
     /// What the buyer paid for the whole order: the cap on the sum of its refunds (DOMAIN.md §1).
     public func totalPaid() throws -> Money {
         try lines.dropFirst().reduce(lines.first?.paid ?? .zero()) { try $0.adding($1.paid) }
