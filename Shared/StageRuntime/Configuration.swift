@@ -74,6 +74,8 @@ public struct StageSettings: Sendable {
     public var heartbeatSeconds: Int
     /// A file the consumer touches every few seconds while healthy (container health checks read its age).
     public var healthFile: String?
+    /// Larger deliveries are dead-lettered before they are decoded.
+    public var maxMessageBytes: Int
 
     public init(_ env: Environment) throws {
         amqpURL = try env.amqpURL()
@@ -85,6 +87,7 @@ public struct StageSettings: Sendable {
         deadlinePollMillis = try env.int("DEADLINE_POLL_MS", default: 500, range: 10...60_000)
         heartbeatSeconds = try env.int("AMQP_HEARTBEAT_SECONDS", default: 30, range: 0...600)
         healthFile = env.values["HEALTH_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        maxMessageBytes = try env.int("MAX_MESSAGE_BYTES", default: 262_144, range: 1_024...16_777_216)
     }
 }
 

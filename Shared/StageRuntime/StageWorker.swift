@@ -157,6 +157,13 @@ final class StageWorker {
             var outcome = WindowOutcome()
             let tx = StageTransaction(db: db, sql: sql)
             for delivery in window {
+                // Size before anything is decoded: a huge body is not parsed, whoever sent it.
+                guard delivery.body.count <= settings.maxMessageBytes else {
+                    try deadLetter(delivery, reason: "too large: \(delivery.body.count) bytes, at most "
+                        + "\(settings.maxMessageBytes) (MAX_MESSAGE_BYTES)", tx: tx)
+                    outcome.deadLettered += 1
+                    continue
+                }
                 let header: EnvelopeHeader
                 do {
                     header = try decoder.decode(EnvelopeHeader.self, from: Data(delivery.body))

@@ -136,14 +136,15 @@ extension Component {
             #expect(probe.waitForExit() == 0)
         }
 
-        @Test("an undecodable body and a refused message land in the DLQ with their reasons; the stage goes on")
+        @Test("an undecodable body, a huge one and a refused message land in the DLQ with their reasons; the stage goes on")
         func deadLetters() throws {
-            let (probe, _) = try startProbe()
+            let (probe, _) = try startProbe(env: ["MAX_MESSAGE_BYTES": "2048"])
             let dlq = Topology.deadLetterQueue(of: probe.queue)
             let poison = Envelope(type: "probe.poison", payload: ["phone": "13800138000"])
             try TestStack.publish([
                 ("garbage-1", "x", Array("{not json".utf8)),
                 ("wrongshape-1", "probe.increment", Array(#"{"id": 42}"#.utf8)),
+                ("huge-1", "probe.increment", Array(("[" + String(repeating: "[1],", count: 2_000) + "[1]]").utf8)),
                 (poison.id.description, poison.type, [UInt8](try MessageCoding.encoder().encode(poison))),
             ], routingKey: probe.inKey)
             try TestStack.publish(try ProbeProcess.increments(["still-alive"]), routingKey: probe.inKey)
@@ -152,7 +153,8 @@ extension Component {
             let reasons = Dictionary(uniqueKeysWithValues: dead.map {
                 ($0.messageId ?? "", $0.headers[Topology.deadLetterReasonHeader] ?? "")
             })
-            #expect(dead.count == 3)
+            #expect(dead.count == 4)
+            #expect(reasons["huge-1"]?.contains("too large") == true, "\(reasons["huge-1"] ?? "-")")
             #expect(reasons["garbage-1"]?.contains("undecodable envelope") == true)
             #expect(reasons["wrongshape-1"]?.contains("undecodable envelope") == true)
             let poisonReason = try #require(reasons[poison.id.description])
