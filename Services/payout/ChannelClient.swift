@@ -16,6 +16,8 @@ struct ChannelClient: Sendable {
         case notFound
         /// No answer, or a 5xx: the outcome is unknown until queried.
         case unknown(String)
+        /// A 4xx other than 404 and 429: the channel refused the refund and applied nothing (a business error).
+        case refused(String)
     }
 
     struct RefundRequest {
@@ -50,6 +52,9 @@ struct ChannelClient: Sendable {
             guard let status = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["status"] as? String
             else { return .unknown("HTTP 200 without a status") }
             return .status(status)
+        case .answered(let code, let data) where (400..<500).contains(code) && code != 429 && code != 408:
+            let reason = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["code"] as? String
+            return .refused("HTTP \(code) \(reason ?? "")")
         case .answered(let code, _): return .unknown("HTTP \(code)")
         }
     }

@@ -10,6 +10,8 @@ struct PayoutSettings: Sendable {
     var channelTimeout: Double
     /// First pause before asking again about a PROCESSING or unknown refund; doubles up to a minute.
     var pollSeconds: Double
+    /// Channel calls in flight per instance (threads of `ChannelCaller`).
+    var channelCallers: Int
     var calendar: ArrivalCalendar
     /// Channels paid in a daily batch (`BATCH_WINDOWS=bank_card=17:00`); default none: every channel at once.
     var batches: BatchWindows
@@ -30,6 +32,7 @@ struct PayoutSettings: Sendable {
         channelURL = url
         channelTimeout = try env.seconds("CHANNEL_TIMEOUT_SECONDS", default: 10)
         pollSeconds = try env.seconds("PAYOUT_POLL_SECONDS", default: 30)
+        channelCallers = try env.int("CHANNEL_CALLERS", default: 4, range: 1...64)
         guard let promises = ArrivalCalendar.promises(setting: env.values["ARRIVAL_TIMES"] ?? "") else {
             throw ConfigurationError(setting: "ARRIVAL_TIMES",
                                      problem: "channel=<n>h or channel=<n>d (working days), e.g. bank_card=3d")

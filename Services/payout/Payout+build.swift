@@ -17,8 +17,15 @@ enum Payout {
                 SELECT refund_id FROM payouts WHERE account_no IS NOT NULL AND state = 'succeeded'
                 AND updated_at < now() - make_interval(secs => $1::double precision) LIMIT 500)
             """)
+        // Several channel calls in flight per instance, each outside any transaction; due calls are looked for as
+        // often as timers are (DEADLINE_POLL_MS), and at once when a payout becomes due (NOTIFY).
+        let pollMillis = try env.int("DEADLINE_POLL_MS", default: 500, range: 10...60_000)
+        let callers = (0..<settings.channelCallers).map {
+            ChannelCaller(name: "channel-caller-\($0)", handler: handler, schema: ServiceName.payout.schema,
+                          pollMillis: pollMillis)
+        }
         return (StageDefinition(service: .payout, migrations: Schema.migrations, handler: handler,
-                                work: [RetentionSweep(rules: [accounts], everySeconds: retention.everySeconds)]),
+                                work: callers + [RetentionSweep(rules: [accounts], everySeconds: retention.everySeconds)]),
                 settings, handler)
     }
 

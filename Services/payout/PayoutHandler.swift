@@ -6,12 +6,15 @@ import StageRuntime
 /// Payout's logic (DOMAIN.md §5): the original route (or the balance where allowed), paid at most once.
 ///
 /// At most once: the payout row and its request number commit with the message that caused them; the channel is
-/// called later from a timer, always with that number. An unknown outcome (timeout, 5xx) is settled by querying the
-/// channel; only a channel that says it never saw the number is asked again — with the same number. A channel's
-/// signed callback (`CallbackReceiver`) settles a PROCESSING refund through the same `settle`.
+/// called later by a `ChannelCaller`, outside any transaction, always with that number. An unknown outcome (timeout,
+/// 5xx) is settled by querying the channel; only a channel that says it never saw the number is asked again — with
+/// the same number. A channel's signed callback (`CallbackReceiver`) settles a PROCESSING refund through the same
+/// `settle`. Lock order everywhere: the payout row only (no timer row is locked while a payout is), so callbacks,
+/// callers and timers cannot deadlock.
 struct PayoutHandler: StageHandler {
-    static let callTimer = "payout-call"
     static let overdueTimer = "payout-overdue"
+    /// Woken (NOTIFY) when a payout becomes due for a channel call, so a caller does not wait for its next poll.
+    static let callsChannel = "payout_calls"
     let settings: PayoutSettings
     let client: ChannelClient
     let logger = Logger(label: "payout")
@@ -31,14 +34,11 @@ struct PayoutHandler: StageHandler {
     }
 
     func fire(_ deadline: Deadline, in tx: StageTransaction) throws {
-        guard let id = RefundID(deadline.key) else { return }
+        guard deadline.kind == Self.overdueTimer, let id = RefundID(deadline.key) else { return }
         let repo = PayoutRepository(db: tx.db)
+        // Settled meanwhile (the timer is not cancelled then, to keep the lock order): nothing is late.
         guard let p = try repo.load(id), p.isOpen else { return }
-        switch deadline.kind {
-        case Self.callTimer: try call(p, repo: repo, tx: tx)
-        case Self.overdueTimer: try overdue(p, repo: repo, tx: tx)
-        default: return
-        }
+        try overdue(p, repo: repo, tx: tx)
     }
 
     /// Applies a channel status to an open payout (from a call, a query, or a verified callback). Returns false
@@ -48,17 +48,13 @@ struct PayoutHandler: StageHandler {
         switch status {
         case "SUCCESS":
             try repo.setState(p.refundId, "succeeded", lastStatus: "SUCCESS")
-            try tx.cancelDeadline(kind: Self.callTimer, key: p.refundId.description)
-            try tx.cancelDeadline(kind: Self.overdueTimer, key: p.refundId.description)
+            try repo.scheduleCall(p.refundId, at: nil)
             try publish(p, .credited, actor: "channel:\(p.route)", tx: tx, why: "the \(p.route) refund succeeded")
             return true
         case "ABNORMAL", "CLOSED":
-            try repo.setState(p.refundId, "failed", lastStatus: status)
-            try tx.cancelDeadline(kind: Self.callTimer, key: p.refundId.description)
-            try tx.cancelDeadline(kind: Self.overdueTimer, key: p.refundId.description)
-            try publish(p, .payoutFailed, actor: "channel:\(p.route)", tx: tx,
-                        why: "the account cannot receive it (closed card or frozen account): choose your platform "
-                            + "balance (instant) or another account")
+            try fail(p, lastStatus: status, repo: repo, tx: tx,
+                     why: "the account cannot receive it (closed card or frozen account): choose your platform "
+                         + "balance (instant) or another account")
             return true
         default:
             try repo.setState(p.refundId, "processing", lastStatus: status)
@@ -136,7 +132,8 @@ struct PayoutHandler: StageHandler {
         let (sendAt, expected) = timing(a.paymentChannel, now: now)
         guard try repo.insert(v, route: a.paymentChannel.rawValue, state: "pending", sendAt: sendAt,
                               expectedAt: expected) else { return }
-        try tx.schedule(kind: Self.callTimer, key: a.refundId.description, dueAt: sendAt)
+        try repo.scheduleCall(a.refundId, at: sendAt)
+        try tx.db.notify(Self.callsChannel)
         try tx.schedule(kind: Self.overdueTimer, key: a.refundId.description, dueAt: expected)
         try tx.publishStatus(RefundStatusEvent(
             refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .processing, at: now, actor: "system",
@@ -144,26 +141,35 @@ struct PayoutHandler: StageHandler {
             amount: v.amount, expectedNextBy: expected))
     }
 
-    private func call(_ p: PayoutRecord, repo: PayoutRepository, tx: StageTransaction) throws {
-        var answer: ChannelClient.Answer
+    /// The channel call, outside any transaction (`ChannelCaller` claimed the payout and committed that it is being
+    /// called). A payout called before is queried first: only a channel that never saw the number is asked again.
+    func callChannel(_ p: PayoutRecord, calledBefore: Bool) -> ChannelClient.Answer {
         let request = ChannelClient.RefundRequest(requestNo: p.requestNo, channel: p.route, orderId: p.orderId,
                                                   amountFen: p.amount.minorUnits, account: p.accountNo)
-        if p.called {
-            answer = client.query(requestNo: p.requestNo)
-            if answer == .notFound {  // never applied: asking again with the same number is safe
-                answer = client.refund(request)
-            }
-        } else {
-            try repo.markCalled(p.refundId)
-            answer = client.refund(request)
-        }
+        guard calledBefore else { return client.refund(request) }
+        let answer = client.query(requestNo: p.requestNo)
+        return answer == .notFound ? client.refund(request) : answer
+    }
+
+    /// Records what the channel answered, in a new transaction, if the payout is still the one that was called
+    /// (a callback may have settled it, a fallback given it a new request number).
+    func record(_ answer: ChannelClient.Answer, for called: PayoutRecord, repo: PayoutRepository,
+                tx: StageTransaction) throws {
+        guard let p = try repo.load(called.refundId), p.isOpen, p.requestNo == called.requestNo else { return }
         switch answer {
         case .status(let status):
-            if try !settle(p, status: status, repo: repo, tx: tx) { try again(p, tx: tx) }
+            if try !settle(p, status: status, repo: repo, tx: tx) { try again(p, repo: repo) }
+        case .refused(let why):
+            // The channel said no and moved nothing (a business error, not an outage): the buyer is told and
+            // chooses where the money goes instead, as for a closed card.
+            logger.warning("channel refused the refund", metadata: ["refund.id": "\(p.refundId)", "why": "\(why)"])
+            try fail(p, lastStatus: "REFUSED", repo: repo, tx: tx,
+                     why: "the \(p.route) channel refused the refund: choose your platform balance (instant) or "
+                         + "another account")
         case .notFound, .unknown:
             logger.warning("channel outcome unknown; will query", metadata: ["refund.id": "\(p.refundId)"])
             try repo.setState(p.refundId, "processing", lastStatus: nil)
-            try again(p, tx: tx)
+            try again(p, repo: repo)
         }
     }
 
@@ -196,7 +202,8 @@ struct PayoutHandler: StageHandler {
             let (sendAt, expected) = timing(account.channel, now: now)
             try repo.retarget(p.refundId, route: account.channel.rawValue, accountNo: account.number, sendAt: sendAt,
                               expectedAt: expected)
-            try tx.schedule(kind: Self.callTimer, key: p.refundId.description, dueAt: sendAt)
+            try repo.scheduleCall(p.refundId, at: sendAt)
+            try tx.db.notify(Self.callsChannel)
             try tx.schedule(kind: Self.overdueTimer, key: p.refundId.description, dueAt: expected)
             try tx.publishStatus(RefundStatusEvent(
                 refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: .processing, at: now,
@@ -224,9 +231,17 @@ struct PayoutHandler: StageHandler {
         sendAt > now ? " in the channel's daily batch at \(PlatformTime.display(sendAt))" : ""
     }
 
-    private func again(_ p: PayoutRecord, tx: StageTransaction) throws {
+    private func again(_ p: PayoutRecord, repo: PayoutRepository) throws {
         let pause = min(60, settings.pollSeconds * pow(2, Double(min(p.attempts, 6))))
-        try tx.schedule(kind: Self.callTimer, key: p.refundId.description, dueAt: Date().addingTimeInterval(pause))
+        try repo.scheduleCall(p.refundId, at: Date().addingTimeInterval(pause))
+    }
+
+    /// The route failed and moved no money: the buyer chooses a fallback (balance or a designated account).
+    private func fail(_ p: PayoutRecord, lastStatus: String, repo: PayoutRepository, tx: StageTransaction,
+                      why: String) throws {
+        try repo.setState(p.refundId, "failed", lastStatus: lastStatus)
+        try repo.scheduleCall(p.refundId, at: nil)
+        try publish(p, .payoutFailed, actor: "channel:\(p.route)", tx: tx, why: why)
     }
 
     private func publish(_ p: PayoutRecord, _ step: RefundState, actor: String, tx: StageTransaction,

@@ -119,10 +119,32 @@ struct PayoutRepository {
             accountNo: try row.optionalString("account_no"), expectedAt: try row.optionalDate("expected_at"))
     }
 
-    func markCalled(_ id: RefundID) throws {
-        try db.query("UPDATE payouts SET called = true, attempts = attempts + 1, updated_at = now() "
-            + "WHERE refund_id = $1::uuid", [id.rawValue])
+    /// When a `ChannelCaller` should next call (or query) the channel for this payout; nil: no call is due.
+    func scheduleCall(_ id: RefundID, at: Date?) throws {
+        try db.query("UPDATE payouts SET next_call_at = $2::timestamptz WHERE refund_id = $1::uuid", [id.rawValue, at])
     }
+
+    /// Claims one payout due for a channel call: marks it called and leases it for `leaseSeconds` (another instance
+    /// takes it over only if this one dies mid-call), in one statement; the caller commits before calling. Returns
+    /// the payout and whether it had been called before (then the channel is queried first).
+    func claimCall(leaseSeconds: Double) throws -> (PayoutRecord, calledBefore: Bool)? {
+        guard let row = try db.query("""
+            WITH due AS (
+                SELECT refund_id, called FROM payouts
+                WHERE next_call_at <= now() AND state IN ('pending', 'processing')
+                ORDER BY next_call_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            UPDATE payouts p SET called = true, attempts = p.attempts + 1, updated_at = now(),
+                   next_call_at = now() + make_interval(secs => $1::double precision)
+            FROM due WHERE p.refund_id = due.refund_id
+            RETURNING \(Self.returning), due.called AS called_before
+            """, [String(leaseSeconds)]).first else { return nil }
+        return (try record(row), try row.bool("called_before"))
+    }
+
+    private static let returning = """
+        p.refund_id, p.request_no, p.order_id, p.buyer_id, p.route, p.amount_fen, p.currency, p.state, p.called,
+        p.attempts, p.account_no, p.expected_at
+        """
 
     /// States only move forward: pending → processing → succeeded | failed, and failed → pending by a fallback.
     func setState(_ id: RefundID, _ state: String, lastStatus: String?, route: String? = nil) throws {
@@ -137,6 +159,7 @@ struct PayoutRepository {
         try db.query("""
             UPDATE payouts SET failed_request_no = request_no, request_no = $2::uuid, route = $3, account_no = $4,
                    state = 'pending', called = false, attempts = 0, last_status = NULL, send_at = $5::timestamptz,
+                   next_call_at = $5::timestamptz,
                    expected_at = $6::timestamptz, overdue_at = NULL, updated_at = now()
             WHERE refund_id = $1::uuid AND state = 'failed'
             """, [id.rawValue, UUID(), route, accountNo, sendAt, expectedAt])

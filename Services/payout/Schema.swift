@@ -70,5 +70,14 @@ enum Schema {
                 received_at timestamptz NOT NULL DEFAULT now());
             CREATE INDEX waiting_for_order_order ON waiting_for_order (order_id);
             """),
+        Migration(103, "channel calls outside transactions", """
+            -- When a ChannelCaller next calls or queries the channel for a payout (replaces the payout-call timers:
+            -- a call is claimed and committed first, made outside any transaction, recorded in a new one).
+            ALTER TABLE payouts ADD COLUMN next_call_at timestamptz;
+            CREATE INDEX payouts_calls_due ON payouts (next_call_at) WHERE next_call_at IS NOT NULL;
+            UPDATE payouts p SET next_call_at = d.due_at FROM deadlines d
+            WHERE d.kind = 'payout-call' AND d.key = p.refund_id::text;
+            DELETE FROM deadlines WHERE kind = 'payout-call';
+            """),
     ]
 }

@@ -76,6 +76,10 @@ public struct StageSettings: Sendable {
     public var healthFile: String?
     /// Larger deliveries are dead-lettered before they are decoded.
     public var maxMessageBytes: Int
+    /// Tries before a failing (or crashing) timer is parked for an operator.
+    public var timerMaxAttempts: Int
+    /// How long a claimed timer is held before another instance may take it (its handler died).
+    public var timerLeaseSeconds: Double
 
     public init(_ env: Environment) throws {
         amqpURL = try env.amqpURL()
@@ -88,6 +92,8 @@ public struct StageSettings: Sendable {
         heartbeatSeconds = try env.int("AMQP_HEARTBEAT_SECONDS", default: 30, range: 0...600)
         healthFile = env.values["HEALTH_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         maxMessageBytes = try env.int("MAX_MESSAGE_BYTES", default: 262_144, range: 1_024...16_777_216)
+        timerMaxAttempts = try env.int("TIMER_MAX_ATTEMPTS", default: 10, range: 1...1_000)
+        timerLeaseSeconds = try env.seconds("TIMER_LEASE_SECONDS", default: 30)
     }
 }
 

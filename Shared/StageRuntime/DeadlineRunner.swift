@@ -1,10 +1,12 @@
 import Foundation
 import Logging
 import Postgres
+import RefundModel
 
-/// Fires due rows of the service's `deadlines` table. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several
-/// instances share the work without firing a timer twice; a fired row is deleted in the transaction that handled
-/// it (the handler may schedule it again).
+/// Fires due rows of the service's `deadlines` table. Rows are claimed (leased, their try counted) with
+/// `FOR UPDATE SKIP LOCKED` in a short transaction of their own, so several instances share the work without firing
+/// a timer twice; a fired row is deleted in the transaction that handled it (the handler may schedule it again); a
+/// failing one is retried with a growing pause and parked after `TIMER_MAX_ATTEMPTS`, never dropped.
 final class DeadlineRunner {
     let definition: StageDefinition
     let settings: StageSettings
@@ -45,25 +47,44 @@ final class DeadlineRunner {
 
     func fireDue() throws -> Int {
         guard let db else { return 0 }
-        return try db.transaction { db in
-            let rows = try db.query(sql.claimDeadlines, [100])
+        let claimed = try db.transaction { db in
+            try db.query(sql.claimDeadlines, [100, String(settings.timerLeaseSeconds)])
+        }
+        if claimed.isEmpty { return 0 }
+        try db.transaction { db in
             let tx = StageTransaction(db: db, sql: sql)
-            for row in rows {
+            for row in claimed {
+                let id = try row.int64("id"), attempts = try row.int("attempts")
                 let d = Deadline(kind: try row.string("kind"), key: try row.string("key"), dueAt: try row.date("due_at"),
                                  payload: try row.string("payload"))
-                try db.query("DELETE FROM \(sql.schema).deadlines WHERE id = $1::bigint", [try row.int64("id")])
+                var log = logger
+                log[metadataKey: "deadline.kind"] = "\(d.kind)"
+                log[metadataKey: "deadline.key"] = "\(d.key)"
+                if attempts > settings.timerMaxAttempts {
+                    // Claimed this often and never completed: its handler crashes the process. Parked, not fired.
+                    try db.query(sql.retryDeadline, [id, "claimed \(attempts) times without completing (a crash?)",
+                                                     settings.timerMaxAttempts])
+                    log.error("timer parked: its handler never completed")
+                    continue
+                }
                 do {
-                    try db.savepoint { _ in try definition.handler.fire(d, in: tx) }
+                    try db.savepoint { db in
+                        // Done with it unless the handler sets it again; gone already if it was moved meanwhile.
+                        guard try db.execute(sql.completeDeadline, [id, attempts]) == 1 else { return }
+                        try definition.handler.fire(d, in: tx)
+                    }
                 } catch {
                     if StageError.isTransient(error) { throw error }
-                    // A timer whose handler fails for good is dropped with a loud log rather than fired forever.
-                    logger.error("deadline handler failed; timer dropped",
-                                 metadata: ["deadline.kind": "\(d.kind)", "deadline.key": "\(d.key)",
-                                            "error": "\(error)"])
+                    // Never dropped: retried with a growing pause, parked after `TIMER_MAX_ATTEMPTS` with its error.
+                    try db.query(sql.retryDeadline, [id, PersonalData.mask(String(StageError.describe(error).prefix(500))),
+                                                     settings.timerMaxAttempts])
+                    log.log(level: attempts >= settings.timerMaxAttempts ? .error : .warning,
+                            attempts >= settings.timerMaxAttempts ? "timer parked after failing" : "timer failed; retrying",
+                            metadata: ["error": "\(error)", "attempts": "\(attempts)"])
                 }
             }
             if tx.outboxCount > 0 { try db.notify(sql.notifyChannel) }
-            return rows.count
         }
+        return claimed.count
     }
 }

@@ -43,6 +43,15 @@ public enum RuntimeSchema {
                 count bigint NOT NULL DEFAULT 0,
                 last_at timestamptz NOT NULL DEFAULT now());
             """),
+        Migration(4, "timers retried, then parked", """
+            -- A timer is never lost: a failing handler is retried with a growing pause, and after too many tries (or
+            -- crashes: each claim is counted before the handler runs) it is parked with its error for an operator.
+            ALTER TABLE deadlines ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+                                  ADD COLUMN last_error text,
+                                  ADD COLUMN parked_at timestamptz;
+            DROP INDEX deadlines_due;
+            CREATE INDEX deadlines_due ON deadlines (due_at) WHERE parked_at IS NULL;
+            """),
     ]
 }
 
@@ -59,6 +68,8 @@ struct RuntimeSQL: Sendable {
     let upsertDeadline: String
     let deleteDeadline: String
     let claimDeadlines: String
+    let completeDeadline: String
+    let retryDeadline: String
     let countOutbox: String
     let countRefused: String
 
@@ -85,12 +96,28 @@ struct RuntimeSQL: Sendable {
             """
         upsertDeadline = """
             INSERT INTO \(schema).deadlines (kind, key, due_at, payload) VALUES ($1, $2, $3::timestamptz, $4::jsonb)
-            ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload
+            ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, attempts = 0,
+                                                  last_error = NULL, parked_at = NULL
             """
         deleteDeadline = "DELETE FROM \(schema).deadlines WHERE kind = $1 AND key = $2"
+        // Claims due timers by leasing them (their due time moves `TIMER_LEASE_SECONDS` on) and counting the try, committed before
+        // any handler runs: a handler that crashes the process is counted too, and no other instance takes the
+        // timer while it is in hand.
         claimDeadlines = """
-            SELECT id, kind, key, due_at, payload::text AS payload FROM \(schema).deadlines
-            WHERE due_at <= now() ORDER BY due_at LIMIT $1::int FOR UPDATE SKIP LOCKED
+            WITH due AS (
+                SELECT id, due_at FROM \(schema).deadlines WHERE due_at <= now() AND parked_at IS NULL
+                ORDER BY due_at LIMIT $1::int FOR UPDATE SKIP LOCKED)
+            UPDATE \(schema).deadlines d SET attempts = d.attempts + 1,
+                   due_at = now() + make_interval(secs => $2::double precision)
+            FROM due WHERE d.id = due.id
+            RETURNING d.id, d.kind, d.key, due.due_at AS due_at, d.payload::text AS payload, d.attempts
+            """
+        completeDeadline = "DELETE FROM \(schema).deadlines WHERE id = $1::bigint AND attempts = $2::int"
+        retryDeadline = """
+            UPDATE \(schema).deadlines SET last_error = $2,
+                   due_at = now() + make_interval(secs => least(600, power(2, attempts)::int)),
+                   parked_at = CASE WHEN attempts >= $3::int THEN now() END
+            WHERE id = $1::bigint
             """
         countOutbox = "SELECT count(*) AS n FROM \(schema).outbox"
         countRefused = """

@@ -179,3 +179,25 @@ extension Component {
         }
     }
 }
+
+extension Component.PayoutTests {
+    @Test("a channel that refuses (4xx) fails the payout with its reason: the buyer chooses the balance, paid once")
+    func refusedByChannel() throws {
+        let s = try Stack()
+        defer { s.stop() }
+        let (id, order) = try s.refund(channel: .alipay, order: TestStack.unique("refused"))
+        let failed = try s.wait(id, "payout_failed")
+        #expect(Self.steps(failed).last?["explanation"] as? String ?? "" == "the alipay channel refused the refund: "
+            + "choose your platform balance (instant) or another account")
+        #expect(try s.upstream.http("POST", "/v1/refunds/\(id)/fallback", token: Component.IntakeAPITests.b1,
+                                    body: s.upstream.json(["route": "balance"])).status == 200)
+        #expect(try s.wait(id, "credited")["state"] as? String == "credited")
+        #expect(try s.payments(order: order).isEmpty, "the channel paid nothing")
+        let db = try TestStack.database()
+        defer { db.close() }
+        #expect(try db.query("SELECT count(*) AS n FROM payout.balance_ledger WHERE refund_id = $1::uuid", [id])[0]
+            .int("n") == 1)
+        // Nobody called it again: one refused call, no retry loop.
+        #expect(try db.query("SELECT attempts FROM payout.payouts WHERE refund_id = $1::uuid", [id])[0].int("attempts") == 1)
+    }
+}

@@ -253,3 +253,43 @@ extension Component.RuntimeTests {
         _ = probe.waitForExit()
     }
 }
+
+extension Component.RuntimeTests {
+    @Test("timers are never lost: a failing one is retried with its error, a crashing one parked; the others fire")
+    func timersRetriedThenParked() throws {
+        let queue = TestStack.unique("probe")
+        let env = ["TIMER_MAX_ATTEMPTS": "2", "TIMER_LEASE_SECONDS": "1", "DEADLINE_POLL_MS": "100"]
+        var probe = try ProbeProcess(queue: queue, schema: queue, env: env)
+        try probe.waitUntilConsuming()
+        func schedule(_ kind: String) throws -> String {
+            let e = Envelope(type: "probe.schedule", payload: ["key": kind])
+            try TestStack.publish([(e.id.description, e.type, [UInt8](try MessageCoding.encoder().encode(e)))],
+                                  routingKey: probe.inKey)
+            return e.id.description
+        }
+        let ok = try schedule("probe-ok"), failing = try schedule("probe-fail")
+        #expect(TestStack.eventually(10) { (try? probe.effects()["timer:\(ok)"]) == 1 })
+        let db = try TestStack.database()
+        defer { db.close() }
+        func timer(_ key: String) throws -> (attempts: Int, error: String?, parked: Bool)? {
+            try db.query("SELECT attempts, last_error, parked_at IS NOT NULL AS parked FROM \(queue).deadlines WHERE key = $1",
+                         [key]).first.map { (try $0.int("attempts"), try $0.optionalString("last_error"), try $0.bool("parked")) }
+        }
+        // The failing timer is kept, with its (masked) error, retried, then parked.
+        #expect(TestStack.eventually(15) { (try? timer(failing))??.parked == true }, "\(String(describing: try timer(failing)))")
+        let f = try #require(try timer(failing))
+        #expect(f.attempts == 2 && f.error?.contains("probe timer refuses") == true)
+        #expect(f.error?.contains("13800138000") == false, "the stored error is masked")
+        // A timer whose handler kills the process is counted per claim and parked, not fired forever.
+        let crashing = try schedule("probe-crash")
+        for _ in 0..<6 {
+            if (try? timer(crashing))??.parked == true { break }
+            if probe.waitForExit(seconds: 5) != nil { probe = try ProbeProcess(queue: queue, schema: queue, env: env) }
+        }
+        #expect((try timer(crashing))?.parked == true, "\(String(describing: try timer(crashing)))")
+        let after = try schedule("probe-ok")
+        #expect(TestStack.eventually(10) { (try? probe.effects()["timer:\(after)"]) == 1 }, "the stage still fires timers")
+        probe.terminate()
+        _ = probe.waitForExit()
+    }
+}

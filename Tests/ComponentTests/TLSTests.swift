@@ -15,7 +15,7 @@ extension Component {
     struct TLSTests {
         @Test("the pipeline end to end over amqps:// and PostgreSQL TLS")
         func pipelineOverTLS() throws {
-            let s = try ServiceProcesses(ServiceName.allCases.map(\.rawValue), tls: true)
+            let s = try ServiceProcesses(ServiceName.allCases.map(\.rawValue), env: IntakeAPITests.relaxedRisk, tls: true)
             defer { s.stop() }
             // The marketplace over TLS as well.
             let order = TestStack.unique("tls")

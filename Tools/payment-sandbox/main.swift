@@ -13,7 +13,7 @@ import NIOCore
 ///
 /// Faults by order id: an order id containing `closed-card` → ABNORMAL; `slow` → applied, then the answer comes
 /// after 4 s (callers time out before); `flaky` → the first call fails with 503 before applying; `stuck` →
-/// PROCESSING that never settles (a bank that is late).
+/// PROCESSING that never settles (a bank that is late); `refused` → 400 TRADE_NOT_ALLOW_REFUND, nothing applied.
 /// PROCESSING channels: `SANDBOX_PROCESSING_CHANNELS` (default `wechat`), settled after `SANDBOX_PROCESSING_SECONDS`.
 /// With `SANDBOX_CALLBACK_URL` and `SANDBOX_CALLBACK_SECRET`, a PROCESSING refund's result is also pushed as a signed
 /// callback (`<url>/<channel>`), retried with a doubling pause until answered 2xx, as WeChat Pay does; an order id
@@ -161,6 +161,8 @@ router.post("/v1/refunds") { request, _ -> Response in
           let no = o["outRequestNo"] as? String, let channel = o["channel"] as? String,
           let orderId = o["orderId"] as? String, let amount = (o["amountFen"] as? NSNumber)?.int64Value, amount > 0
     else { return json(.badRequest, ["code": "INVALID_PARAMETER"]) }
+    // A business refusal (Alipay's ACQ.TRADE_NOT_ALLOW_REFUND style): nothing applied, nothing to query later.
+    if orderId.contains("refused") { return json(.badRequest, ["code": "TRADE_NOT_ALLOW_REFUND"]) }
     let fresh = channels.query(no) == nil
     guard let status = channels.apply(no: no, channel: channel, orderId: orderId, amountFen: amount,
                                       account: o["account"] as? String) else {

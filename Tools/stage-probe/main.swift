@@ -31,10 +31,27 @@ struct ProbeHandler: StageHandler {
         case "probe.crash":
             // A message that kills its consumer every time (before commit): only the broker's delivery limit ends it.
             _exit(3)
+        case "probe.schedule":
+            // A timer of the kind named by the key: probe-ok counts its firing, probe-fail throws, probe-crash dies.
+            let envelope = try message.decode(ProbePayload.self)
+            try tx.schedule(kind: envelope.payload.key, key: envelope.id.description, dueAt: Date())
         case "probe.poison":
             throw StageError.permanent("probe refuses poison for 13800138000 / someone@example.com")
         default:
             throw StageError.permanent("no handler for type \(message.header.type)")
+        }
+    }
+
+    func fire(_ deadline: Deadline, in tx: StageTransaction) throws {
+        switch deadline.kind {
+        case "probe-ok":
+            try tx.db.query("""
+                INSERT INTO effects (key, count) VALUES ($1, 1)
+                ON CONFLICT (key) DO UPDATE SET count = effects.count + 1
+                """, ["timer:" + deadline.key])
+        case "probe-fail": throw StageError.permanent("probe timer refuses for 13800138000")
+        case "probe-crash": _exit(4)
+        default: return
         }
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import Postgres
+import RefundModel
+import StageRuntime
+
+/// Calls the payment channels, several at once (`CHANNEL_CALLERS` threads per instance), never inside a transaction
+/// (ARCHITECTURE.md: "no outside call inside a transaction"):
+/// 1. claim one due payout and mark it called, leased for the call's length, and commit;
+/// 2. call (or query) the channel with the payout's request number;
+/// 3. record the answer in a new transaction, if the payout is still the one that was called.
+/// A crash between 1 and 3 leaves the lease to expire: the next caller queries the channel before anything else, and
+/// the request number makes a repeated refund call harmless. Woken by NOTIFY when a payout becomes due.
+struct ChannelCaller: BackgroundWork {
+    let name: String
+    let handler: PayoutHandler
+    let schema: String
+    let pollMillis: Int
+
+    func run(_ context: WorkContext) {
+        var db: PostgresConnection?
+        // Longer than any call can take (timeout, then a query and a refund), so a live call is never taken over.
+        let lease = handler.settings.channelTimeout * 3 + 30
+        while !context.stop.isStopped {
+            if db == nil || !(db!.isHealthy) {
+                db = context.connect()
+                do { try db?.listen(PayoutHandler.callsChannel) } catch { db?.close(); db = nil }
+            }
+            guard let conn = db else {
+                if context.stop.isStopped { break }
+                _ = context.stop.sleep(millis: pollMillis)
+                continue
+            }
+            do {
+                let claimed = try conn.transaction { tx in
+                    try PayoutRepository(db: tx).claimCall(leaseSeconds: lease)
+                }
+                guard let (payout, calledBefore) = claimed else {
+                    _ = try conn.waitForNotifications(timeoutMillis: Int32(pollMillis))
+                    continue
+                }
+                let answer = handler.callChannel(payout, calledBefore: calledBefore)
+                try StageTransaction.run(on: conn, schema: schema) { tx in
+                    try handler.record(answer, for: payout, repo: PayoutRepository(db: tx.db), tx: tx)
+                }
+            } catch {
+                // The lease brings an interrupted call back; nothing is lost by dropping the connection.
+                context.logger.warning("channel call cycle failed", metadata: ["error": "\(error)"])
+                conn.close()
+                db = nil
+                _ = context.stop.sleep(millis: pollMillis)
+            }
+        }
+        db?.close()
+    }
+}
