@@ -19,8 +19,9 @@ struct ChannelCaller: BackgroundWork {
 
     func run(_ context: WorkContext) {
         var db: PostgresConnection?
-        // Longer than any call can take (timeout, then a query and a refund), so a live call is never taken over.
-        let lease = handler.settings.channelTimeout * 3 + 30
+        // Longer than a call can take (a query and a refund, each up to the timeout), so a live call is never taken
+        // over, and short enough that a call cut off by a crash is taken up again soon.
+        let lease = handler.settings.channelTimeout * 2 + 5
         while !context.stop.isStopped {
             if db == nil || !(db!.isHealthy) {
                 db = context.connect()

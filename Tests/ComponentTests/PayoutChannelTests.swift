@@ -92,7 +92,7 @@ extension Component.PayoutTests {
         #expect(try s.payments(order: order).isEmpty, "nothing is sent before the batch")
 
         // The batch time comes (moved to now): the channel is called, answers PROCESSING, and stays there.
-        try db.query("UPDATE payout.deadlines SET due_at = now() WHERE kind = 'payout-call' AND key = $1", [id])
+        try db.query("UPDATE payout.payouts SET next_call_at = now() WHERE refund_id = $1::uuid", [id])
         #expect(try TestStack.eventually(10) { try s.payments(order: order).count == 1 })
         // The expected arrival passes (moved to now): overdue, with the reason, visible in intake.
         try db.query("UPDATE payout.deadlines SET due_at = now() WHERE kind = 'payout-overdue' AND key = $1", [id])

@@ -276,7 +276,7 @@ extension Component.RuntimeTests {
                          [key]).first.map { (try $0.int("attempts"), try $0.optionalString("last_error"), try $0.bool("parked")) }
         }
         // The failing timer is kept, with its (masked) error, retried, then parked.
-        #expect(TestStack.eventually(15) { (try? timer(failing))??.parked == true }, "\(String(describing: try timer(failing)))")
+        #expect(TestStack.eventually(15) { (try? timer(failing))??.parked == true }, "the failing timer was not parked")
         let f = try #require(try timer(failing))
         #expect(f.attempts == 2 && f.error?.contains("probe timer refuses") == true)
         #expect(f.error?.contains("13800138000") == false, "the stored error is masked")
@@ -286,7 +286,8 @@ extension Component.RuntimeTests {
             if (try? timer(crashing))??.parked == true { break }
             if probe.waitForExit(seconds: 5) != nil { probe = try ProbeProcess(queue: queue, schema: queue, env: env) }
         }
-        #expect((try timer(crashing))?.parked == true, "\(String(describing: try timer(crashing)))")
+        let crashed = try timer(crashing)
+        #expect(crashed?.parked == true, "\(String(describing: crashed))")
         let after = try schedule("probe-ok")
         #expect(TestStack.eventually(10) { (try? probe.effects()["timer:\(after)"]) == 1 }, "the stage still fires timers")
         probe.terminate()

@@ -48,7 +48,12 @@ extension Component {
                     """, [svc.schema])
                 #expect(try rows[0].int("n") > 0 && rows[0].bool("all_ssl"), "\(svc.rawValue): a database session without TLS")
             }
-            let connections = try Self.managementGET("/api/connections") as? [[String: Any]] ?? []
+            // The management API lists connections a few seconds after they open.
+            var connections: [[String: Any]] = []
+            _ = try TestStack.eventually(15) {
+                connections = try Self.managementGET("/api/connections") as? [[String: Any]] ?? []
+                return ServiceName.allCases.allSatisfy { svc in connections.contains { $0["user"] as? String == svc.amqpUser } }
+            }
             for svc in ServiceName.allCases {
                 let mine = connections.filter { $0["user"] as? String == svc.amqpUser }
                 #expect(!mine.isEmpty && mine.allSatisfy { $0["ssl"] as? Bool == true },
