@@ -17,16 +17,7 @@ public enum CallbackSignature {
     /// Lower-case hex HMAC-SHA256 of the signed string.
     public static func sign(secret: String, timestamp: Int64, nonce: String, body: [UInt8]) -> String {
         let message = Array("\(timestamp)\n\(nonce)\n".utf8) + body + [0x0A]
-        let key = Array(secret.utf8)
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        _ = key.withUnsafeBytes { k in
-            message.withUnsafeBytes { m in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.bindMemory(to: UInt8.self).baseAddress, m.count,
-                     &out, &length)
-            }
-        }
-        return out.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+        return Digests.hex(Digests.hmacSHA256(key: Array(secret.utf8), message: message))
     }
 
     public enum Verdict: Equatable, Sendable {
@@ -44,10 +35,6 @@ public enum CallbackSignature {
               let signature, signature.utf8.count == 64 else { return .malformed }
         guard abs(Int64(now.timeIntervalSince1970) - ts) <= allowedSkewSeconds else { return .stale }
         let expected = Array(sign(secret: secret, timestamp: ts, nonce: nonce, body: body).utf8)
-        let given = Array(signature.lowercased().utf8)
-        let same = expected.withUnsafeBytes { e in
-            given.withUnsafeBytes { g in CRYPTO_memcmp(e.baseAddress, g.baseAddress, e.count) == 0 }
-        }
-        return same ? .valid : .badSignature
+        return Digests.constantTimeEqual(expected, Array(signature.lowercased().utf8)) ? .valid : .badSignature
     }
 }
