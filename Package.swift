@@ -6,6 +6,9 @@ import PackageDescription
 let swiftLog = Package.Dependency.package(url: "https://github.com/apple/swift-log", from: "1.16.2")
 /// Intake's HTTP server (and, through it, swift-service-lifecycle for graceful shutdown).
 let hummingbird = Package.Dependency.package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1")
+/// The marketplace's signed identity tokens (JWS verification: HS256, RS256, ES256). Its swift-crypto and
+/// swift-certificates are already in the build through Hummingbird, so it adds little.
+let jwtKit = Package.Dependency.package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1")
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
@@ -26,7 +29,7 @@ let package = Package(
         .executable(name: "payment-sandbox", targets: ["PaymentSandbox"]),
         .executable(name: "notify-sandbox", targets: ["NotifySandbox"]),
     ],
-    dependencies: [swiftLog, hummingbird],
+    dependencies: [swiftLog, hummingbird, jwtKit],
     targets: [
         // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev, libssl-dev for libcrypto's HMAC, libcurl4-openssl-dev for SMTP)
         .systemLibrary(
@@ -62,7 +65,8 @@ let package = Package(
         // MARK: Services (one executable each)
         .executableTarget(
             name: "Intake",
-            dependencies: ["HTTPStage", "ChannelSigning", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["HTTPStage", "ChannelSigning", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "JWTKit", package: "jwt-kit")],
             path: "Services/intake", swiftSettings: swiftSettings),
         .executableTarget(name: "AutoReview", dependencies: ["StageRuntime"], path: "Services/auto-review",
                           swiftSettings: swiftSettings),

@@ -151,3 +151,43 @@ extension Component {
         }
     }
 }
+
+extension Component.AuthTests {
+    /// Signs `claims` as RS256 with the private key at `keyPath`, using the openssl command (as an identity provider
+    /// would with its own key).
+    static func rs256(_ claims: [String: Any], keyPath: String) throws -> String {
+        let header = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: ["alg": "RS256", "typ": "JWT"])))
+        let payload = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: claims)))
+        let input = NSTemporaryDirectory() + "jwt-\(UUID().uuidString.prefix(6))"
+        try Data((header + "." + payload).utf8).write(to: URL(fileURLWithPath: input))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = ["dgst", "-sha256", "-sign", keyPath, input]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let signature = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return header + "." + payload + "." + Base64URL.encode(Array(signature))
+    }
+
+    @Test("an identity provider's RS256 tokens verify with its public key; an HS256 token keyed with that public key does not")
+    func rs256() throws {
+        let dir = NSTemporaryDirectory() + "idp-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let key = dir + "/idp.key", pub = dir + "/idp.pub"
+        #expect(try TestStack.run("/usr/bin/openssl", ["genrsa", "-out", key, "2048"]).status == 0)
+        #expect(try TestStack.run("/usr/bin/openssl", ["rsa", "-in", key, "-pubout", "-out", pub]).status == 0)
+        let s = try ServiceProcesses(["intake"], env: ["JWT_PUBLIC_KEY_FILE": pub, "JWT_ISSUER": "https://idp.example"])
+        defer { s.stop() }
+        let claims: [String: Any] = ["sub": "b-1", "role": "buyer", "exp": Date().timeIntervalSince1970 + 600,
+                                     "iss": "https://idp.example"]
+        #expect(try s.http("GET", "/v1/messages", token: try Self.rs256(claims, keyPath: key)).status == 200)
+        var otherIssuer = claims
+        otherIssuer["iss"] = "https://evil.example"
+        #expect(try s.http("GET", "/v1/messages", token: try Self.rs256(otherIssuer, keyPath: key)).status == 401)
+        // The classic algorithm confusion: HS256 "signed" with the public key as the shared secret.
+        let confused = Self.jwt(claims, secret: try String(contentsOfFile: pub, encoding: .utf8))
+        #expect(try s.http("GET", "/v1/messages", token: confused).status == 401)
+    }
+}

@@ -31,9 +31,8 @@ enum Caller: Sendable, Equatable {
 /// - Issued tokens: `API_TOKENS` holds only SHA-256 digests, `sha256:<64 hex>=buyer:<id>[@<expiry>]`, never a token.
 ///   A token is at least 22 characters (128 bits as `scripts/issue-token` makes them: 32 random bytes, base64url).
 ///   Rotation: add the new digest, hand out the token, remove the old entry (or let its expiry end it).
-/// - The marketplace's own identity: a JWT signed HS256 with `JWT_HS256_SECRET` (at least 32 bytes), with `sub`
-///   (the buyer or reviewer id), `role` (`buyer` or `reviewer`), `exp` (required), and `iss`/`aud` checked when
-///   `JWT_ISSUER`/`JWT_AUDIENCE` are set. Any other `alg` (`none` included) is refused.
+/// - The marketplace's own identity: a signed JWT (`JWTVerifier`: HS256 with a shared secret, or RS256/ES256 with
+///   the identity provider's public key).
 struct TokenTable: Sendable {
     struct Entry: Sendable {
         let caller: Caller
@@ -84,13 +83,13 @@ struct TokenTable: Sendable {
 
     static let unauthorized = APIError(.unauthorized, "unauthorized", "a valid bearer token is required")
 
-    func caller(_ headers: HTTPFields, now: Date = Date()) throws -> Caller {
+    func caller(_ headers: HTTPFields, now: Date = Date()) async throws -> Caller {
         guard let auth = headers[.authorization], auth.hasPrefix("Bearer "), auth.utf8.count <= 8_192 else {
             throw Self.unauthorized
         }
         let token = auth.dropFirst("Bearer ".count)
         if token.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
-            guard let jwt, let caller = jwt.verify(token, now: now) else { throw Self.unauthorized }
+            guard let jwt, let caller = await jwt.verify(token) else { throw Self.unauthorized }
             return caller
         }
         guard token.count >= Self.minimumTokenLength,

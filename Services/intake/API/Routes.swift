@@ -94,7 +94,7 @@ struct Routes: Sendable {
         do {
             // Per address before authentication (token guessing is a write flood too), per caller after it.
             if write, let wait = addressLimit.take("address:" + context.clientAddress) { throw Self.tooMany(wait) }
-            let caller = try tokens.caller(request.headers)
+            let caller = try await tokens.caller(request.headers)
             if write, let wait = callerLimit.take(caller.key) { throw Self.tooMany(wait) }
             let buffer: ByteBuffer
             do { buffer = try await request.collectBody(upTo: bodyLimit) } catch {
