@@ -134,12 +134,12 @@ struct RefundRepository {
         return out
     }
 
-    /// What other refunds of the order already took or were promised.
-    func committedFen(orderId: String) throws -> Int64 {
+    /// What other refunds of the order (or, with `lineId`, of one line) already took or were promised.
+    func committedFen(orderId: String, lineId: String? = nil) throws -> Int64 {
         try db.query("""
             SELECT coalesce(sum(coalesce(amount_fen, requested_fen, 0)), 0)::bigint AS n FROM refunds
-            WHERE order_id = $1 AND state = ANY($2::text[])
-            """, [orderId, "{" + Self.committedStates.joined(separator: ",") + "}"])[0].int64("n")
+            WHERE order_id = $1 AND state = ANY($2::text[]) AND ($3::text IS NULL OR line_id = $3)
+            """, [orderId, "{" + Self.committedStates.joined(separator: ",") + "}", lineId])[0].int64("n")
     }
 
     func hasOpenRefund(orderId: String, lineId: String) throws -> Bool {

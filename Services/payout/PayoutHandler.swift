@@ -93,24 +93,24 @@ struct PayoutHandler: StageHandler {
             return
         }
         guard order.buyerId == a.buyerId else {
-            throw StageError.permanent("refused: the order belongs to another buyer")
+            return try refuse(v, "the order belongs to another buyer", tx: tx)
         }
         guard let linePaid = order.linePaidFen[a.lineId] else {
-            throw StageError.permanent("refused: the order has no line \(a.lineId)")
+            return try refuse(v, "the order has no line \(a.lineId)", tx: tx)
         }
         guard v.amount.currency == order.currency else {
-            throw StageError.permanent("refused: the refund is in \(v.amount.currency), the order was paid in \(order.currency)")
+            return try refuse(v, "the refund is in \(v.amount.currency), the order was paid in \(order.currency)", tx: tx)
         }
         a.paymentChannel = order.paymentChannel
         let onLine = try repo.committedFen(orderId: a.orderId, lineId: a.lineId, except: a.refundId)
         guard onLine + v.amount.minorUnits <= linePaid else {
-            throw StageError.permanent("over-refund refused: \(onLine) fen already refunded on this line, "
-                + "\(v.amount.minorUnits) more would exceed the \(linePaid) paid")
+            return try refuse(v, "over-refund refused: \(onLine) fen already refunded on this line, "
+                + "\(v.amount.minorUnits) more would exceed the \(linePaid) paid", tx: tx)
         }
         let onOrder = try repo.committedFen(orderId: a.orderId, lineId: nil, except: a.refundId)
         guard onOrder + v.amount.minorUnits <= order.totalPaidFen else {
-            throw StageError.permanent("over-refund refused: \(onOrder) fen already refunded on this order, "
-                + "\(v.amount.minorUnits) more would exceed the \(order.totalPaidFen) paid")
+            return try refuse(v, "over-refund refused: \(onOrder) fen already refunded on this order, "
+                + "\(v.amount.minorUnits) more would exceed the \(order.totalPaidFen) paid", tx: tx)
         }
         // Balance where DOMAIN.md §5 offers it (undelivered orders), or when the buyer paid from the balance.
         let toBalance = a.paymentChannel == .balance || (a.preferredRoute == .balance && a.reason == .notDelivered)
@@ -220,6 +220,17 @@ struct PayoutHandler: StageHandler {
     }
 
     // MARK: - Helpers
+
+    /// A verified refund payout's own record of the order does not allow: nothing is paid, and the refund ends where
+    /// the buyer and reviewers see it (rejected for good, with the rule and the reason), so its line is not left
+    /// blocked by a refund that can never be paid.
+    private func refuse(_ v: RefundVerified, _ why: String, tx: StageTransaction) throws {
+        let a = v.approved
+        logger.warning("verified refund refused", metadata: ["refund.id": "\(a.refundId)", "reason": "\(why)"])
+        try tx.publishStatus(RefundStatusEvent(
+            refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .rejectedFinal, at: Date(),
+            actor: "system", rule: .payoutCap, explanation: "refused by payout: \(why)", amount: v.amount))
+    }
 
     /// When the channel is called (now, or the channel's next daily batch) and when the money is expected.
     private func timing(_ channel: PaymentChannel, now: Date) -> (send: Date, expected: Date) {

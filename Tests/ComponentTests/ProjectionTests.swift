@@ -73,3 +73,37 @@ extension Component {
         }
     }
 }
+
+extension Component.ProjectionTests {
+    @Test("a line refunded in full takes no second refund, though other lines keep the order open")
+    func lineCap() throws {
+        let s = try ServiceProcesses(["intake"])
+        defer { s.stop() }
+        let order = TestStack.unique("lines")
+        var facts = Component.IntakeAPITests.order(order, paid: 5_000)
+        var second = facts.lines[0]
+        second.lineId = "L2"
+        second.paid = Self.fen(3_000)
+        second.listPrice = Self.fen(3_000)
+        facts.lines.append(second)
+        try Component.IntakeAPITests.place(s, facts)
+        let r = try s.http("POST", "/v1/refunds", token: Component.IntakeAPITests.b1, body: s.json(Component.IntakeAPITests.applyBody(order)),
+                           headers: ["Idempotency-Key": UUID().uuidString])
+        let text = try #require(r.json["id"] as? String, "\(r.status)")
+        let id = try #require(RefundID(text))
+        let t0 = Date()
+        func event(_ step: RefundState, _ offset: Double) -> RefundStatusEvent {
+            RefundStatusEvent(refundId: id, orderId: order, buyerId: "b-1", step: step, at: t0.addingTimeInterval(offset),
+                              actor: "system", amount: Self.fen(5_000))
+        }
+        try Component.NotificationTests.status([event(.approved, 0.1), event(.processing, 0.2), event(.credited, 0.3)])
+        _ = try s.waitForRefund(id.description, token: Component.IntakeAPITests.b1) { $0["state"] as? String == "credited" }
+        let again = try s.http("POST", "/v1/refunds", token: Component.IntakeAPITests.b1,
+                               body: s.json(Component.IntakeAPITests.applyBody(order)), headers: ["Idempotency-Key": UUID().uuidString])
+        #expect(again.status == 422 && again.errorCode == "amount_exceeds_refundable", "\(again.status)")
+        var other = Component.IntakeAPITests.applyBody(order)
+        other["lineId"] = "L2"
+        #expect(try s.http("POST", "/v1/refunds", token: Component.IntakeAPITests.b1, body: s.json(other),
+                           headers: ["Idempotency-Key": UUID().uuidString]).status == 201)
+    }
+}

@@ -11,7 +11,7 @@ struct RefundStateTests {
         "manual_review>approved", "manual_review>rejected", "manual_review>needs_evidence", "manual_review>withdrawn",
         "rejected>appealed", "rejected>withdrawn",
         "appealed>approved", "appealed>rejected_final", "appealed>withdrawn",
-        "approved>supplier_verification", "approved>processing",
+        "approved>supplier_verification", "approved>processing", "approved>rejected_final",
         "supplier_verification>processing", "supplier_verification>disputed", "supplier_verification>rejected_final",
         "disputed>processing", "disputed>rejected_final",
         "processing>credited", "processing>payout_failed",

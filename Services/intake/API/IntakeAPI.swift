@@ -55,13 +55,18 @@ struct IntakeAPI: Sendable {
                 let committed = try Money(minorUnits: try repo.committedFen(orderId: orderId),
                                           currency: line.paid.currency)
                 let orderRefundable = try paidTotal.subtractingClamped(committed)
-                let lineRefundable = try line.paid.minimum(orderRefundable)
+                // What this line has left, then what the order has left: a line already refunded in full takes no
+                // second refund even while other lines keep the order's total open.
+                let onLine = try Money(minorUnits: try repo.committedFen(orderId: orderId, lineId: lineId),
+                                       currency: line.paid.currency)
+                let lineRefundable = try line.paid.subtractingClamped(onLine).minimum(orderRefundable)
                 if let requested, lineRefundable < requested {
                     throw APIError.unprocessable("amount_exceeds_refundable",
                                                  "at most \(lineRefundable.minorUnits) fen can be refunded on this line")
                 }
                 if lineRefundable.isZero {
-                    throw APIError.unprocessable("amount_exceeds_refundable", "nothing is left to refund on this order")
+                    throw APIError.unprocessable("amount_exceeds_refundable",
+                                                 "nothing is left to refund on this order line")
                 }
                 if try repo.hasOpenRefund(orderId: orderId, lineId: lineId) {
                     throw APIError.conflict("refund_already_open", "this order line already has an open refund")
@@ -79,7 +84,7 @@ struct IntakeAPI: Sendable {
                 let applied = RefundApplied(
                     refundId: id, order: order, lineId: lineId, reason: reason, requested: requested,
                     evidence: evidence, giftReturned: giftReturned, preferredRoute: route, appliedAt: now,
-                    orderRefundable: orderRefundable)
+                    orderRefundable: lineRefundable)
                 try tx.publish(Topology.Key.refundApplied,
                                Envelope(type: MessageType.refundApplied, correlationId: id.description, payload: applied))
                 let view = RefundView(record, steps: try repo.timeline(id))

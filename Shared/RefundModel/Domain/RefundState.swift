@@ -35,7 +35,8 @@ public enum RefundState: String, Sendable, Codable, CaseIterable {
         .rejected: [.appealed, .withdrawn],
         .appealed: [.approved, .rejectedFinal, .withdrawn],
         .rejectedFinal: [],
-        .approved: [.supplierVerification, .processing],
+        // Payout refuses what its own record of the order does not allow (R-PAYOUT-CAP): final, the line is freed.
+        .approved: [.supplierVerification, .processing, .rejectedFinal],
         // The supplier's log shows the item used and the buyer has nothing against it: refused for good.
         .supplierVerification: [.processing, .disputed, .rejectedFinal],
         .disputed: [.processing, .rejectedFinal],

@@ -140,8 +140,9 @@ extension RefundState {
         switch self {
         case .submitted, .needsEvidence, .manualReview, .rejected, .appealed, .approved, .withdrawn:
             return [.autoReview]
-        // After an appeal (auto-review) or a supplier's log the buyer cannot answer (supplier-verification).
-        case .rejectedFinal: return [.autoReview, .supplierVerification]
+        // After an appeal (auto-review), a supplier's log the buyer cannot answer (supplier-verification), or a
+        // refund payout's own order record does not allow (payout).
+        case .rejectedFinal: return [.autoReview, .supplierVerification, .payout]
         case .supplierVerification, .disputed: return [.supplierVerification]
         // Arbitration decided for the buyer (supplier-verification), then the channel's own steps (payout).
         case .processing: return [.supplierVerification, .payout]

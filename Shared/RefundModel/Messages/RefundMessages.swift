@@ -18,7 +18,8 @@ public struct RefundApplied: Codable, Sendable {
     public var giftReturned: Bool
     public var preferredRoute: PayoutRoute
     public var appliedAt: Date
-    /// What the order can still give back: paid minus other refunds already approved or paid.
+    /// What this application can still take: the smaller of what its line and its order have left (paid minus
+    /// other refunds already approved or paid). The pre-check caps its amount here (`R-AMOUNT-CAP`).
     public var orderRefundable: Money
 
     public init(refundId: RefundID, order: OrderFacts, lineId: String, reason: RefundReason, requested: Money?,

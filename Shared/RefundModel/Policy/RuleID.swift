@@ -15,6 +15,7 @@ public enum RuleID: String, Codable, Sendable, CaseIterable {
     case refundFee = "R-AMOUNT-REFUND-FEE"                // §1 product with a refund fee → fee % deducted (S0)
     case amountCap = "R-AMOUNT-CAP"                       // §1 per order, refunds never exceed paid
     case nothingRefundable = "R-AMOUNT-NOTHING-LEFT"      // §1 nothing left to refund
+    case payoutCap = "R-PAYOUT-CAP"                       // §1 checked again by payout against its own order record
     // §1 rejections
     case consumed = "R-REJECT-CONSUMED"                   // §1 consumed / activated by the buyer (S0, S3, S4)
     case buyerMistake = "R-REJECT-BUYER-MISTAKE"          // §1 wrong account, banned for own conduct (S0, S3, S4)
