@@ -53,6 +53,11 @@ public enum PersonalData {
         return out
     }
 
+    /// A message body as a dead letter may keep it: text masked, anything else replaced by a note of its size.
+    public static func maskedBody(_ body: [UInt8]) -> [UInt8] {
+        String(validating: body, as: UTF8.self).map { Array(mask($0).utf8) } ?? Array("<\(body.count) bytes, not UTF-8>".utf8)
+    }
+
     private static func isIdentifierGlue(_ c: Character) -> Bool {
         (c.isASCII && c.isLetter) || c == "-" || c == "_"
     }

@@ -68,8 +68,7 @@ final class DeadLetterQuarantine {
     /// The dead letter as operators may see it: body and headers masked, the reason, the original route and the
     /// publisher RabbitMQ validated.
     static func masked(_ d: Delivery, queue: String, user: String) -> OutgoingMessage {
-        let text = String(validating: d.body, as: UTF8.self)
-        let body = text.map { Array(PersonalData.mask($0).utf8) } ?? Array("<\(d.body.count) bytes, not UTF-8>".utf8)
+        let body = PersonalData.maskedBody(d.body)
         var headers = d.headers.mapValues(PersonalData.mask)
         headers[Topology.deadLetterReasonHeader] = "delivery limit exceeded: the message crashed or stalled its consumer"
         headers["x-original-queue"] = queue

@@ -217,8 +217,7 @@ final class StageWorker {
     /// Routes the delivery to `<queue>.dlq` through the outbox, with its reason and origin in headers. The body is
     /// kept if it is text (masked: dead letters carry no personal data), replaced by a note if it is binary.
     private func deadLetter(_ d: Delivery, reason: String, tx: StageTransaction) throws {
-        let text = String(validating: d.body, as: UTF8.self)
-        let body = text.map { Array(PersonalData.mask($0).utf8) } ?? Array("<\(d.body.count) bytes, not UTF-8>".utf8)
+        let body = PersonalData.maskedBody(d.body)
         try tx.enqueue(
             exchange: Topology.deadLetterExchange, routingKey: definition.queue.name,
             messageId: d.messageId ?? UUID().uuidString.lowercased(), type: d.type ?? "unknown",

@@ -60,7 +60,12 @@ extension Component {
                 let url = try Self.serviceURL(wrong)
                 #expect(try !Self.tryPublish(url, key: key, userId: url.user), "\(wrong.rawValue) published \(key)")
             }
-            // The marketplace publishes order facts only; a service cannot claim another's user_id.
+            // The marketplace publishes order facts only; a service cannot claim another's user_id. (Intake's queue is
+            // declared so the legitimate publish is routed even when this test runs first on a fresh broker.)
+            let setup = try TestStack.connect()
+            let intakeQueue = Topology.queue(for: .intake)
+            try TestStack.declare(setup, queue: intakeQueue.name, bindings: intakeQueue.bindings)
+            setup.close()
             let market = try AMQPURL(parsing: try TestStack.setting("MARKETPLACE_AMQP_URL"))
             #expect(try Self.tryPublish(market, key: Topology.Key.orderPaid, userId: market.user))
             #expect(try !Self.tryPublish(market, key: Topology.Key.refundVerified, userId: market.user))

@@ -74,9 +74,15 @@ public enum Producers {
         return rows
     }()
 
+    /// Exact keys by name, built once: the check runs for every delivery.
+    static let exact: [String: Set<Producer>] = Dictionary(
+        table.filter { !$0.key.contains("*") }.map { ($0.key, $0.producers) }) { a, _ in a }
+    static let patterns = table.filter { $0.key.contains("*") }
+
     /// The producers allowed for a routing key; nil for a key the table does not know (never acted on either).
     public static func allowed(routingKey: String) -> Set<Producer>? {
-        for row in table where matches(pattern: row.key, routingKey) { return row.producers }
+        if let producers = exact[routingKey] { return producers }
+        for row in patterns where matches(pattern: row.key, routingKey) { return row.producers }
         return nil
     }
 
