@@ -30,6 +30,12 @@ public enum HTTPStage {
             do { try runner.run(handleSignals: false) } catch {
                 logger.critical("stage failed", metadata: ["error": "\(error)"])
             }
+            // A stage that ends when nobody asked it to leaves a process that answers HTTP but moves nothing:
+            // exit, so that the orchestrator restarts it.
+            if !runner.stop.isStopped {
+                logger.critical("stage ended unexpectedly; exiting so that the service is restarted")
+                finishProcess(1)
+            }
         }
         let pool = DatabasePool(url: settings.databaseURL, schema: definition.schema, size: databaseConnections,
                                 name: service)

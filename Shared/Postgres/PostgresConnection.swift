@@ -209,6 +209,11 @@ public final class PostgresConnection {
         let c = try handle()
         var found = drainNotifications(c)
         if !found.isEmpty { return found }
+        // A server that went away shows here first (the drain's read failed): say so, rather than wait on a
+        // closed socket and report "no notifications".
+        guard PQstatus(c) == CONNECTION_OK else {
+            throw PostgresError(.connection, String(cString: PQerrorMessage(c)))
+        }
         var pfd = pollfd(fd: PQsocket(c), events: Int16(POLLIN), revents: 0)
         let n = poll(&pfd, 1, timeoutMillis)
         if n > 0 {

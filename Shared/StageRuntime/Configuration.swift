@@ -72,8 +72,9 @@ public struct StageSettings: Sendable {
     /// How often due deadlines are looked for.
     public var deadlinePollMillis: Int
     public var heartbeatSeconds: Int
-    /// A file the consumer touches every few seconds while healthy (container health checks read its age).
-    public var healthFile: String?
+    /// Where `/ready` and `/live` are served (`HealthListener`); no listener when the port is unset.
+    public var healthHost: String
+    public var healthPort: Int?
     /// Larger deliveries are dead-lettered before they are decoded.
     public var maxMessageBytes: Int
     /// Tries before a failing (or crashing) timer is parked for an operator.
@@ -90,7 +91,9 @@ public struct StageSettings: Sendable {
         deliveryLimit = try env.int("DELIVERY_LIMIT", default: 5, range: 1...100)
         deadlinePollMillis = try env.int("DEADLINE_POLL_MS", default: 500, range: 10...60_000)
         heartbeatSeconds = try env.int("AMQP_HEARTBEAT_SECONDS", default: 30, range: 0...600)
-        healthFile = env.values["HEALTH_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        healthHost = try env.string("HEALTH_HOST", default: "127.0.0.1")
+        healthPort = env.values["HEALTH_PORT"].flatMap { $0.isEmpty ? nil : $0 } == nil
+            ? nil : try env.int("HEALTH_PORT", default: 0, range: 1...65_535)
         maxMessageBytes = try env.int("MAX_MESSAGE_BYTES", default: 262_144, range: 1_024...16_777_216)
         timerMaxAttempts = try env.int("TIMER_MAX_ATTEMPTS", default: 10, range: 1...1_000)
         timerLeaseSeconds = try env.seconds("TIMER_LEASE_SECONDS", default: 30)

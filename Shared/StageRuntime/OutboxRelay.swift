@@ -15,10 +15,13 @@ final class OutboxRelay {
     let sql: RuntimeSQL
     let stop: StopSignal
     let logger: Logger
+    let health: StageHealth
+    private var lastAgeCheck = Date.distantPast
     private var db: PostgresConnection?
     private var amqp: AMQPConnection?
 
-    init(settings: StageSettings, sql: RuntimeSQL, stop: StopSignal, logger: Logger) {
+    init(settings: StageSettings, sql: RuntimeSQL, stop: StopSignal, logger: Logger, health: StageHealth) {
+        self.health = health
         self.settings = settings
         self.sql = sql
         self.stop = stop
@@ -37,8 +40,10 @@ final class OutboxRelay {
                     _ = try db!.waitForNotifications(timeoutMillis: 1000)
                     try amqp!.serviceHeartbeat()
                 }
+                try reportHealth()
             } catch {
                 logger.warning("relay cycle failed, reconnecting", metadata: ["error": "\(error)"])
+                health.relay(connected: false)
                 drop()
                 stop.sleep(millis: 200)
             }
@@ -74,12 +79,14 @@ final class OutboxRelay {
 
     private func ensureConnected(declare: @escaping (AMQPConnection) throws -> Void) throws {
         if db == nil || !(db!.isHealthy) {
+            health.relay(connected: false)
             guard let c = Connections.postgres(settings.databaseURL, schema: sql.schema, name: "relay", stop: stop,
                                                logger: logger) else { throw StageError.transient("stopping") }
             try c.listen(sql.notifyChannel)
             db = c
         }
         if amqp == nil || !(amqp!.isOpen) {
+            health.relay(connected: false)
             guard let c = Connections.amqp(settings.amqpURL, heartbeat: settings.heartbeatSeconds, stop: stop,
                                            logger: logger, setup: { c in
                                                try declare(c)
@@ -87,6 +94,14 @@ final class OutboxRelay {
                                            }) else { throw StageError.transient("stopping") }
             amqp = c
         }
+    }
+
+    /// Both connections worked this cycle; every few seconds also how old the oldest unsent row is.
+    private func reportHealth() throws {
+        health.relay(connected: true)
+        guard let db, Date().timeIntervalSince(lastAgeCheck) > 5 else { return }
+        lastAgeCheck = Date()
+        health.outbox(oldestSeconds: Double(try db.query(sql.oldestOutbox).first?.int64("age") ?? 0))
     }
 
     private func drop() {

@@ -71,6 +71,7 @@ struct RuntimeSQL: Sendable {
     let completeDeadline: String
     let retryDeadline: String
     let countOutbox: String
+    let oldestOutbox: String
     let countRefused: String
 
     init(schema: String) {
@@ -120,6 +121,9 @@ struct RuntimeSQL: Sendable {
             WHERE id = $1::bigint
             """
         countOutbox = "SELECT count(*) AS n FROM \(schema).outbox"
+        oldestOutbox = """
+            SELECT coalesce(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::bigint AS age FROM \(schema).outbox
+            """
         countRefused = """
             INSERT INTO \(schema).refused_messages (kind, count) VALUES ($1, 1)
             ON CONFLICT (kind) DO UPDATE SET count = refused_messages.count + 1, last_at = now()

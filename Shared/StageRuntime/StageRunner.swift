@@ -55,6 +55,8 @@ public final class StageRunner: Sendable {
     public let definition: StageDefinition
     public let settings: StageSettings
     public let stop = StopSignal()
+    /// What `/ready` and `/live` report.
+    public let health = StageHealth()
     let hooks: StageHooks
     let logger: Logger
 
@@ -99,9 +101,13 @@ public final class StageRunner: Sendable {
         }
         let workerStop = stop
         let relayStop = StopSignal()
+        // Answers until the relay has drained: a stopping stage reports not-live only once it has ended.
+        let healthListener = settings.healthPort.flatMap { port in
+            HealthListener(host: settings.healthHost, port: port, health: health, stop: relayStop, logger: logger)
+        }.map { listener in WorkerThread(name: "\(definition.name)-health") { listener.run() } }
         let worker = WorkerThread(name: "\(definition.name)-consumer") { [self] in
             StageWorker(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger,
-                        hooks: hooks)
+                        hooks: hooks, health: health)
                 .run(declare: declare) {
                     self.logger.info("connected and consuming", metadata: [
                         "amqp.url": "\(self.settings.amqpURL)", "prefetch": "\(self.settings.prefetch)",
@@ -110,7 +116,8 @@ public final class StageRunner: Sendable {
                 }
         }
         let relay = WorkerThread(name: "\(definition.name)-relay") { [self] in
-            OutboxRelay(settings: settings, sql: sql, stop: relayStop, logger: logger).run(declare: declare)
+            OutboxRelay(settings: settings, sql: sql, stop: relayStop, logger: logger, health: health)
+                .run(declare: declare)
         }
         let quarantine = WorkerThread(name: "\(definition.name)-quarantine") { [self] in
             DeadLetterQuarantine(queue: decls[0], settings: settings, stop: workerStop, logger: logger)
@@ -132,6 +139,8 @@ public final class StageRunner: Sendable {
         background.forEach { $0.join() }
         relayStop.stop()
         relay.join()
+        health.stageEnded()
+        healthListener?.join()
         logger.info("stopped")
     }
 

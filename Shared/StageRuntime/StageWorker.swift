@@ -18,12 +18,14 @@ final class StageWorker {
     let stop: StopSignal
     let logger: Logger
     let hooks: StageHooks
+    let health: StageHealth
     private var db: PostgresConnection?
     private var amqp: AMQPConnection?
     private let decoder = MessageCoding.decoder()
 
     init(definition: StageDefinition, settings: StageSettings, sql: RuntimeSQL, stop: StopSignal, logger: Logger,
-         hooks: StageHooks) {
+         hooks: StageHooks, health: StageHealth) {
+        self.health = health
         self.definition = definition
         self.settings = settings
         self.sql = sql
@@ -42,7 +44,7 @@ final class StageWorker {
                 onConsuming()
                 announced = true
             }
-            touchHealthFile()
+            health.consumer(connected: true)
             do {
                 let window = try collectWindow(from: amqp)
                 if window.isEmpty { continue }
@@ -52,20 +54,12 @@ final class StageWorker {
                 logger.warning("consumer connection lost, reconnecting", metadata: ["error": "\(error)"])
                 amqp.abort()
                 self.amqp = nil
+                health.consumer(connected: false)
             }
         }
         // Graceful stop: the window in hand was finished above; closing returns prefetched deliveries unacked.
         amqp?.close()
         db?.close()
-    }
-
-    private var lastHealthTouch = Date.distantPast
-
-    /// Liveness for container health checks: the file's age says when the consumer loop last went round.
-    private func touchHealthFile() {
-        guard let path = settings.healthFile, Date().timeIntervalSince(lastHealthTouch) > 5 else { return }
-        lastHealthTouch = Date()
-        FileManager.default.createFile(atPath: path, contents: Data("\(lastHealthTouch.timeIntervalSince1970)".utf8))
     }
 
     private func ensureDatabase() -> Bool {

@@ -294,3 +294,41 @@ extension Component.RuntimeTests {
         _ = probe.waitForExit()
     }
 }
+
+extension Component {
+    @Suite("Readiness and liveness", .serialized)
+    struct HealthTests {
+        /// Runs `scripts/stack ARG` for the test stack, its output in a file (a started server would hold a pipe).
+        static func stack(_ arg: String) throws -> Int32 {
+            let log = NSTemporaryDirectory() + "stack-\(arg)-\(UUID().uuidString.prefix(6)).log"
+            return try TestStack.run("/usr/bin/timeout", ["90", "/bin/sh", "-c", "\"$0\" \(arg) > \"$1\" 2>&1",
+                                                          TestStack.repoRoot.appendingPathComponent("scripts/stack").path,
+                                                          log], env: ["STACK_NAME": "test"]).status
+        }
+
+        @Test("/ready turns 503 within seconds of RabbitMQ or PostgreSQL going away and 200 when back; /live stays up")
+        func readiness() throws {
+            let s = try ServiceProcesses(["auto-review"])
+            defer { s.stop() }
+            #expect(TestStack.eventually(20) { s.health("auto-review", "/ready") == 200 }, "ready once connected")
+            #expect(s.health("auto-review", "/live") == 200)
+            #expect(s.health("auto-review", "/nothing") == 404)
+
+            try TestStack.rabbitmqctl("stop_app")
+            let brokerGone = TestStack.eventually(10) { s.health("auto-review", "/ready") == 503 }
+            let liveWithoutBroker = s.health("auto-review", "/live")
+            try TestStack.rabbitmqctl("start_app")
+            #expect(brokerGone, "not ready without the broker")
+            #expect(liveWithoutBroker == 200, "live without the broker")
+            #expect(TestStack.eventually(60) { s.health("auto-review", "/ready") == 200 }, "ready with the broker back")
+
+            #expect(try Self.stack("pg-stop") == 0)
+            let databaseGone = TestStack.eventually(10) { s.health("auto-review", "/ready") == 503 }
+            let liveWithoutDatabase = s.health("auto-review", "/live")
+            #expect(try Self.stack("pg-start") == 0)
+            #expect(databaseGone, "not ready without the database")
+            #expect(liveWithoutDatabase == 200, "live without the database")
+            #expect(TestStack.eventually(60) { s.health("auto-review", "/ready") == 200 }, "ready with the database back")
+        }
+    }
+}

@@ -20,6 +20,8 @@ final class ServiceProcesses {
     private var logs: [String: String] = [:]
     let httpPort = TestStack.freePort()
     let callbackPort = TestStack.freePort()
+    /// Each service's `/ready` and `/live` port.
+    private(set) var healthPorts: [String: Int] = [:]
     /// `API_TOKENS` holds digests only: these tokens, hashed.
     static let tokens = TestStack.tokenEntries([
         ("buyer-token-b1-test-credential", "buyer:b-1"), ("buyer-token-b2-test-credential", "buyer:b-2"),
@@ -38,6 +40,8 @@ final class ServiceProcesses {
                 amqpURL = try TestStack.tlsAMQP(amqpURL)
                 databaseURL = try TestStack.tlsDatabase(databaseURL)
             }
+            let healthPort = TestStack.freePort()
+            healthPorts[service] = healthPort
             let log = NSTemporaryDirectory() + "svc-\(service)-\(UUID().uuidString.prefix(6)).log"
             FileManager.default.createFile(atPath: log, contents: nil)
             let p = Process()
@@ -46,7 +50,7 @@ final class ServiceProcesses {
                 "AMQP_URL": amqpURL, "DATABASE_URL": databaseURL,
                 // Ports the kernel says are free, never the defaults: the tests run beside a running scripts/run.
                 "HTTP_PORT": String(httpPort), "CALLBACK_PORT": String(callbackPort),
-                "API_TOKENS": Self.tokens, "DEADLINE_POLL_MS": "100",
+                "API_TOKENS": Self.tokens, "DEADLINE_POLL_MS": "100", "HEALTH_PORT": String(healthPort),
             ].merging(env) { $1 }) { $1 }
             p.standardError = FileHandle(forWritingAtPath: log)
             p.standardOutput = FileHandle(forWritingAtPath: log)
@@ -151,6 +155,15 @@ final class ServiceProcesses {
         case .answered(let status, let body): return HTTPResult(status: status, body: body, headers: headers)
         case .noAnswer(let why): throw NoAnswer(why: "\(method) \(path): \(why)")
         }
+    }
+
+    /// The status of `GET path` on a service's health port (0: no answer).
+    func health(_ service: String, _ path: String) -> Int {
+        guard let port = healthPorts[service] else { return 0 }
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 5
+        if case .answered(let status, _) = BlockingHTTP.exchange(request, timeout: 5).0 { return status }
+        return 0
     }
 
     struct NoAnswer: Error {
