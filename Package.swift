@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "notification", targets: ["Notification"]),
         .executable(name: "stage-probe", targets: ["StageProbe"]),
         .executable(name: "refund-demo", targets: ["RefundDemo"]),
+        .executable(name: "refund-load", targets: ["RefundLoad"]),
         .executable(name: "supplier-sandbox", targets: ["SupplierSandbox"]),
         .executable(name: "payment-sandbox", targets: ["PaymentSandbox"]),
         .executable(name: "notify-sandbox", targets: ["NotifySandbox"]),
@@ -90,6 +91,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         /// Plays supplier systems over AMQP, each with its own credentials (confirm, used, partial, late, silent…).
+        .executableTarget(name: "RefundLoad", dependencies: ["AMQP", "RefundModel", "ChannelSigning"],
+                          path: "Tools/refund-load", swiftSettings: swiftSettings),
         .executableTarget(name: "SupplierSandbox", dependencies: ["AMQP", "RefundModel"], path: "Tools/supplier-sandbox",
                           swiftSettings: swiftSettings),
 

@@ -1,0 +1,209 @@
+import AMQP
+import ChannelSigning
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import RefundModel
+
+/// A burst of refunds of mixed kinds driven through a running platform as a marketplace and its buyers would
+/// (order events over AMQP, applications over the HTTP API), then checked: every refund reached a final state, no
+/// order was paid twice in the payment channel's own ledger, every timeline reads in order. Prints one JSON line of
+/// figures and exits 1 when an invariant is broken. The scale-out, chaos and container tests run it; so can you.
+///
+/// Settings (environment):
+///   AMQP_URL           the marketplace's AMQP user (its order events are the only ones that count)
+///   INTAKE_URL         intake's API; several, comma-separated, are used in turn (one per instance, no balancer)
+///   CHANNEL_URL  the payment sandbox (its /ledger is the truth on money)
+///   LOAD_JWT_SECRET    intake's JWT_HS256_SECRET: each refund gets a buyer of its own, with a token minted here
+///   LOAD_COUNT         refunds (default 200);  LOAD_CONCURRENCY  parallel applications (default 16)
+///   LOAD_MIX           kinds and weights (default fast=2,supplier=1,bank=1): fast = an undelivered ¥30 card code
+///                      (fast refund, Alipay), supplier = a delivered ¥100 code its supplier confirms unused,
+///                      bank = an undelivered ¥30 code paid by bank card (PROCESSING, then the channel's callback)
+///   LOAD_SUPPLIER      the supplier that confirms (default sup-confirm);  LOAD_WAIT_SECONDS  (default 300)
+///   LOAD_RUN           a name for this run's order ids (default: the time)
+let env = ProcessInfo.processInfo.environment
+func setting(_ name: String, _ fallback: String? = nil) -> String {
+    if let v = env[name], !v.isEmpty { return v }
+    if let fallback { return fallback }
+    FileHandle.standardError.write(Data("refund-load: \(name) is required\n".utf8))
+    exit(2)
+}
+func say(_ line: String) { FileHandle.standardError.write(Data("refund-load: \(line)\n".utf8)) }
+
+let intakes = setting("INTAKE_URL").split(separator: ",").map(String.init)
+/// The n-th try for refund `p` goes to the next instance: one that is down (killed by a test) costs one retry.
+func intake(_ n: Int, _ attempt: Int) -> String { intakes[(n + attempt) % intakes.count] }
+let channelURL = setting("CHANNEL_URL"), secret = setting("LOAD_JWT_SECRET")
+let count = Int(setting("LOAD_COUNT", "200")) ?? 200
+let concurrency = Int(setting("LOAD_CONCURRENCY", "16")) ?? 16
+let waitSeconds = Double(setting("LOAD_WAIT_SECONDS", "300")) ?? 300
+let run = setting("LOAD_RUN", "load-\(Int(Date().timeIntervalSince1970))")
+let supplier = setting("LOAD_SUPPLIER", "sup-confirm")
+
+enum Kind: String, CaseIterable { case fast, supplier, bank }
+let mix: [Kind] = setting("LOAD_MIX", "fast=2,supplier=1,bank=1").split(separator: ",").flatMap { part -> [Kind] in
+    let kv = part.split(separator: "=")
+    guard let kind = Kind(rawValue: String(kv[0])) else { say("unknown kind \(kv[0])"); exit(2) }
+    return Array(repeating: kind, count: kv.count > 1 ? Int(kv[1]) ?? 1 : 1)
+}
+
+struct Planned {
+    let n: Int
+    let kind: Kind
+    var orderId: String { "\(run)-\(kind.rawValue)-\(n)" }
+    var buyer: String { "\(run)-buyer-\(n)" }
+}
+let planned = (0..<count).map { Planned(n: $0, kind: mix[$0 % mix.count]) }
+
+/// An HS256 token for one buyer, valid for an hour (what a marketplace's identity provider would issue).
+func token(for buyer: String) -> String {
+    let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+    let exp = Int(Date().timeIntervalSince1970) + 3600
+    let claims = Base64URL.encode(Array(#"{"sub":"\#(buyer)","role":"buyer","exp":\#(exp)}"#.utf8))
+    let signature = Digests.hmacSHA256(key: Array(secret.utf8), message: Array("\(header).\(claims)".utf8))
+    return "\(header).\(claims).\(Base64URL.encode(signature))"
+}
+
+final class Box: @unchecked Sendable { var data = Data(); var status = 0 }
+func http(_ method: String, _ url: String, token: String? = nil, body: [String: Any]? = nil,
+          idempotencyKey: String? = nil) -> (Int, [String: Any]) {
+    var r = URLRequest(url: URL(string: url)!)
+    r.httpMethod = method
+    r.timeoutInterval = 30
+    if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    if let body {
+        r.httpBody = try! JSONSerialization.data(withJSONObject: body)
+        r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        r.setValue(idempotencyKey ?? UUID().uuidString, forHTTPHeaderField: "Idempotency-Key")
+    }
+    let box = Box(), done = DispatchSemaphore(value: 0)
+    URLSession.shared.dataTask(with: r) { d, resp, _ in
+        box.data = d ?? Data()
+        box.status = (resp as? HTTPURLResponse)?.statusCode ?? 0
+        done.signal()
+    }.resume()
+    done.wait()
+    return (box.status, (try? JSONSerialization.jsonObject(with: box.data)) as? [String: Any] ?? [:])
+}
+
+// 1. The marketplace's order events, over one connection with publisher confirms.
+func order(_ p: Planned) throws -> OrderFacts {
+    let delivered = p.kind == .supplier
+    let paid = try Money(minorUnits: p.kind == .supplier ? 10_000 : 3_000)
+    return OrderFacts(orderId: p.orderId, buyerId: p.buyer, paymentChannel: p.kind == .bank ? .bankCard : .alipay,
+                      placedAt: Date(), paidAt: Date(), promisedDeliveryAt: Date().addingTimeInterval(-600),
+                      lines: [OrderLineFacts(lineId: "1", productKind: .cardCode, supplierId: supplier,
+                                             listPrice: paid, paid: paid,
+                                             deliveredAt: delivered ? Date().addingTimeInterval(-300) : nil)])
+}
+let started = Date()
+do {
+    let url = try AMQPURL(parsing: setting("AMQP_URL"))
+    let c = try AMQPConnection(url: url)
+    try c.enableConfirms()
+    for chunk in stride(from: 0, to: planned.count, by: 200) {
+        var seqs: [UInt64] = []
+        for p in planned[chunk..<min(chunk + 200, planned.count)] {
+            let e = Envelope(type: Topology.Key.orderPlaced, correlationId: p.orderId,
+                             payload: OrderEvent(orderId: p.orderId, order: try order(p)))
+            seqs.append(try c.publish(OutgoingMessage(
+                exchange: Topology.eventsExchange, routingKey: e.type, messageId: e.id.description, type: e.type,
+                correlationId: p.orderId, userId: url.user, body: [UInt8](try MessageCoding.encoder().encode(e)))))
+        }
+        let confirms = try c.waitForConfirms(timeoutMillis: 30_000)
+        guard seqs.allSatisfy({ confirms[$0] == .confirmed }) else { say("order events not confirmed"); exit(1) }
+    }
+    c.close()
+} catch {
+    say("cannot publish order events: \(error)")
+    exit(1)
+}
+
+// 2. The buyers' applications, `LOAD_CONCURRENCY` at a time (an order event may still be on its way: retry).
+final class Results: @unchecked Sendable {
+    let lock = NSLock()
+    var refundIds: [Int: String] = [:]
+    var refused: [String] = []
+    var states: [Int: String] = [:]
+    var timelines: [Int: [[String: Any]]] = [:]
+}
+let results = Results()
+DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
+    for p in planned where p.n % concurrency == worker {
+        let body: [String: Any] = p.kind == .supplier
+            ? ["orderId": p.orderId, "lineId": "1", "reason": "invalid_code",
+               "evidence": [["kind": "order_number", "reference": "load"],
+                            ["kind": "activation_failure_log", "reference": "load"]]]
+            : ["orderId": p.orderId, "lineId": "1", "reason": "not_delivered"]
+        var last = (0, [String: Any]())
+        // One key for every try, as a careful client does: a try whose answer was lost is answered again, not
+        // applied twice.
+        let key = "\(run)-apply-\(p.n)"
+        for attempt in 0..<300 {
+            last = http("POST", intake(p.n, attempt) + "/v1/refunds", token: token(for: p.buyer), body: body,
+                        idempotencyKey: key)
+            if last.0 == 201 || !(last.0 == 404 || last.0 == 409 || last.0 == 429 || last.0 == 0 || last.0 >= 500) {
+                break
+            }
+            usleep(200_000)
+        }
+        results.lock.withLock {
+            if last.0 == 201, let id = last.1["id"] as? String { results.refundIds[p.n] = id } else {
+                results.refused.append("\(p.orderId): \(last.0) \(last.1["error"] ?? "")")
+            }
+        }
+    }
+}
+let applied = Date()
+if !results.refused.isEmpty { say("applications refused: \(results.refused.prefix(5))") }
+
+// 3. Wait until every refund is final (as its buyer sees it).
+let finalStates: Set<String> = ["credited", "rejected_final", "withdrawn"]
+let deadline = Date().addingTimeInterval(waitSeconds)
+while Date() < deadline {
+    let open = planned.filter {
+        results.refundIds[$0.n] != nil && !finalStates.contains(results.states[$0.n] ?? "")
+    }
+    if open.isEmpty { break }
+    DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
+        for p in open where p.n % concurrency == worker {
+            let (status, refund) = http("GET", intake(p.n, Int(Date().timeIntervalSince1970)) + "/v1/refunds/\(results.refundIds[p.n]!)",
+                                        token: token(for: p.buyer))
+            guard status == 200, let state = refund["state"] as? String else { continue }
+            results.lock.withLock {
+                results.states[p.n] = state
+                results.timelines[p.n] = refund["timeline"] as? [[String: Any]] ?? []
+            }
+        }
+    }
+    usleep(500_000)
+}
+let finished = Date()
+
+// 4. The invariants, from the channel's ledger and the buyers' timelines.
+let ledger = http("GET", channelURL + "/ledger").1["payments"] as? [[String: Any]] ?? []
+var paidByOrder: [String: Int] = [:]
+for entry in ledger { if let o = entry["orderId"] as? String, o.hasPrefix(run + "-") { paidByOrder[o, default: 0] += 1 } }
+var problems: [String] = results.refused
+for p in planned {
+    guard results.refundIds[p.n] != nil else { continue }
+    let state = results.states[p.n] ?? "unknown"
+    if !finalStates.contains(state) { problems.append("\(p.orderId) not final: \(state)") }
+    let payments = paidByOrder[p.orderId] ?? 0
+    if payments > 1 { problems.append("\(p.orderId) paid \(payments) times") }
+    if state == "credited" && payments != 1 { problems.append("\(p.orderId) credited but paid \(payments) times") }
+    let times = (results.timelines[p.n] ?? []).compactMap { $0["at"] as? String }
+    if times != times.sorted() { problems.append("\(p.orderId) timeline out of order") }
+}
+var byState: [String: Int] = [:]
+for s in results.states.values { byState[s, default: 0] += 1 }
+let figures: [String: Any] = [
+    "run": run, "refunds": count, "applied": results.refundIds.count, "states": byState,
+    "paidOrders": paidByOrder.count, "problems": problems.count,
+    "secondsToApply": (applied.timeIntervalSince(started) * 10).rounded() / 10,
+    "secondsToFinal": (finished.timeIntervalSince(started) * 10).rounded() / 10,
+]
+print(String(decoding: try! JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys]), as: UTF8.self))
+for p in problems.prefix(20) { say("problem: \(p)") }
+exit(problems.isEmpty ? 0 : 1)
