@@ -7,7 +7,8 @@ import RefundModel
 ///   confirmed | used | partial:<usedBp> | unknown-order | late:<seconds> | silent | twice | garbage
 ///
 /// Settings: SANDBOX_SUPPLIERS ("sup-a=confirmed,sup-b=late:5"), SANDBOX_AMQP ("amqp://127.0.0.1:5692/refunds",
-/// no credentials), SANDBOX_PASSWORD_PREFIX (supplier <id>'s password is prefix + id).
+/// no credentials), SANDBOX_PASSWORD_PREFIX (supplier <id>'s password is prefix + id), or SANDBOX_PASSWORDS
+/// (id=password,…, as the compose file's SUPPLIER_CREDENTIALS) where given.
 let env = ProcessInfo.processInfo.environment
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("supplier-sandbox: \(message)\n".utf8))
@@ -19,6 +20,10 @@ func fail(_ message: String) -> Never {
 
 guard let base = env["SANDBOX_AMQP"], base.hasPrefix("amqp://") else { fail("SANDBOX_AMQP: amqp://host:port/vhost") }
 let prefix = env["SANDBOX_PASSWORD_PREFIX"] ?? ""
+let passwords = Dictionary((env["SANDBOX_PASSWORDS"] ?? "").split(separator: ",").compactMap { pair -> (String, String)? in
+    let p = pair.split(separator: "=", maxSplits: 1)
+    return p.count == 2 ? (String(p[0]), String(p[1])) : nil
+}) { $1 }
 let suppliers: [(String, String)] = (env["SANDBOX_SUPPLIERS"] ?? "").split(separator: ",").compactMap {
     let p = $0.split(separator: "=", maxSplits: 1)
     return p.count == 2 ? (String(p[0]), String(p[1])) : nil
@@ -29,10 +34,11 @@ if suppliers.isEmpty { fail("SANDBOX_SUPPLIERS: sup-id=behaviour,…") }
 struct Sandbox: Sendable {
     let base: String
     let prefix: String
+    let passwords: [String: String]
 
     func url(for supplier: String) throws -> AMQPURL {
         let user = SupplierProtocol.amqpUser(supplier: supplier)
-        return try AMQPURL(parsing: base.replacingOccurrences(of: "amqp://", with: "amqp://\(user):\(prefix)\(supplier)@"))
+        return try AMQPURL(parsing: base.replacingOccurrences(of: "amqp://", with: "amqp://\(user):\(passwords[supplier] ?? prefix + supplier)@"))
     }
 
     func reply(_ c: AMQPConnection, supplier: String, _ request: VerificationRequest, _ answer: VerificationReply.Answer,
@@ -93,7 +99,7 @@ struct Sandbox: Sendable {
     }
 }
 
-let sandbox = Sandbox(base: base, prefix: prefix)
+let sandbox = Sandbox(base: base, prefix: prefix, passwords: passwords)
 for (supplier, behaviour) in suppliers {
     Thread { sandbox.play(supplier, behaviour) }.start()
 }
