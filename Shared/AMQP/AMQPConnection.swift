@@ -22,8 +22,32 @@ public final class AMQPConnection {
     /// Distinguishes this connection from its predecessors, so a delivery tag of a dead channel is never acked here.
     public let generation: UInt64
 
+    /// Connects to the first of the URL's nodes that answers, trying them in turn from one further than the
+    /// previous connection of this process started: after a node is lost, reconnecting moves to the next one, and
+    /// a process's connections spread over a cluster.
     public init(url: AMQPURL, heartbeatSeconds: Int32 = 30, connectTimeoutMillis: Int = 5000) throws {
         generation = Self.generationCounter.next()
+        let start = Int(generation % UInt64(url.endpoints.count))
+        var lastError: Error = AMQPError(.connection, "no broker address")
+        for i in 0..<url.endpoints.count {
+            let endpoint = url.endpoints[(start + i) % url.endpoints.count]
+            do {
+                conn = try Self.open(url, endpoint, heartbeatSeconds: heartbeatSeconds,
+                                     connectTimeoutMillis: connectTimeoutMillis)
+                self.endpoint = endpoint
+                return
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// The node this connection went to.
+    public private(set) var endpoint: AMQPURL.Endpoint?
+
+    private static func open(_ url: AMQPURL, _ endpoint: AMQPURL.Endpoint, heartbeatSeconds: Int32,
+                             connectTimeoutMillis: Int) throws -> amqp_connection_state_t {
         guard let c = amqp_new_connection() else { throw AMQPError(.connection, "out of memory") }
         let socket: OpaquePointer
         do { socket = try Self.socket(for: url, on: c) } catch {
@@ -31,15 +55,16 @@ public final class AMQPConnection {
             throw error
         }
         var tv = crmq_timeval(connectTimeoutMillis)
-        let status = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &tv)
+        let status = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &tv)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(c)
             if url.tls != nil, Self.isTLSFailure(status) {
                 // Name what to check: a wrong CA and a name mismatch both end here.
-                throw AMQPError(.tls, "TLS handshake with \(url.host):\(url.port) failed: \(Self.statusText(status)) "
-                    + "(is the server's certificate for \(url.host) and signed by the CA in the URL's cacertfile?)")
+                throw AMQPError(.tls, "TLS handshake with \(endpoint.host):\(endpoint.port) failed: "
+                    + "\(Self.statusText(status)) (is the server's certificate for \(endpoint.host) and signed by the "
+                    + "CA in the URL's cacertfile?)")
             }
-            throw AMQPError(.connection, "cannot connect to \(url.host):\(url.port): \(Self.statusText(status))")
+            throw AMQPError(.connection, "cannot connect to \(endpoint.host):\(endpoint.port): \(Self.statusText(status))")
         }
         let login = crmq_login(c, url.vhost, 0, 131_072, heartbeatSeconds, url.user, url.password)
         guard login.reply_type == AMQP_RESPONSE_NORMAL else {
@@ -53,7 +78,7 @@ public final class AMQPConnection {
             amqp_destroy_connection(c)
             throw AMQPError(.connection, "channel.open failed: \(Self.replyText(r))")
         }
-        conn = c
+        return c
     }
 
     deinit { close() }

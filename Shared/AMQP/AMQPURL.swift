@@ -1,4 +1,6 @@
-/// `amqp://user:password@host:port/vhost` (percent-encoding allowed in each part; empty path means vhost `/`), or
+/// `amqp://user:password@host:port/vhost` (percent-encoding allowed in each part; empty path means vhost `/`);
+/// a cluster's nodes as several addresses, `amqp://user:password@host1:5672,host2:5672,host3:5672/vhost` (each new
+/// connection tries them in turn, starting one further each time); or
 /// `amqps://…` for TLS with RabbitMQ's URI query parameters: `cacertfile` (the CA that signed the server's
 /// certificate; default: the system's CAs), `certfile` + `keyfile` (a client certificate, optional),
 /// `verify=verify_none` (turns server verification off: for nothing but a local experiment).
@@ -10,8 +12,26 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         public var verifyPeer: Bool
     }
 
-    public var host: String
-    public var port: Int
+    /// One node of the broker.
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// The broker's nodes (one, or a cluster's); `host` and `port` are the first.
+    public var endpoints: [Endpoint]
+    public var host: String {
+        get { endpoints[0].host }
+        set { endpoints[0].host = newValue }
+    }
+    public var port: Int {
+        get { endpoints[0].port }
+        set { endpoints[0].port = newValue }
+    }
     public var user: String
     public var password: String
     public var vhost: String
@@ -21,8 +41,7 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     static let systemCAs = "/etc/ssl/certs/ca-certificates.crt"
 
     public init(host: String, port: Int = 5672, user: String, password: String, vhost: String = "/", tls: TLS? = nil) {
-        self.host = host
-        self.port = port
+        endpoints = [Endpoint(host: host, port: port)]
         self.user = user
         self.password = password
         self.vhost = vhost
@@ -69,17 +88,19 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         guard let colon = userInfo.firstIndex(of: ":") else { throw AMQPError(.badURL, "missing password") }
         user = try Self.decode(String(userInfo[..<colon]))
         password = try Self.decode(String(userInfo[userInfo.index(after: colon)...]))
-        if let pc = hostPort.lastIndex(of: ":") {
-            host = String(hostPort[..<pc])
-            guard let p = Int(hostPort[hostPort.index(after: pc)...]), (1...65535).contains(p) else {
-                throw AMQPError(.badURL, "bad port")
+        endpoints = try hostPort.split(separator: ",", omittingEmptySubsequences: false).map { address in
+            var host = String(address), port = secure ? 5671 : 5672
+            if let pc = address.lastIndex(of: ":") {
+                host = String(address[..<pc])
+                guard let p = Int(address[address.index(after: pc)...]), (1...65535).contains(p) else {
+                    throw AMQPError(.badURL, "bad port")
+                }
+                port = p
             }
-            port = p
-        } else {
-            host = String(hostPort)
-            port = secure ? 5671 : 5672
+            guard !host.isEmpty else { throw AMQPError(.badURL, "missing host") }
+            return Endpoint(host: host, port: port)
         }
-        guard !host.isEmpty, !user.isEmpty else { throw AMQPError(.badURL, "missing host or user") }
+        guard !user.isEmpty else { throw AMQPError(.badURL, "missing user") }
         vhost = path.isEmpty ? "/" : try Self.decode(path)
     }
 
@@ -101,5 +122,7 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Without the password: safe for logs.
-    public var description: String { "\(tls == nil ? "amqp" : "amqps")://\(host):\(port)/\(vhost) as \(user)" }
+    public var description: String {
+        "\(tls == nil ? "amqp" : "amqps")://\(endpoints.map { "\($0.host):\($0.port)" }.joined(separator: ","))/\(vhost) as \(user)"
+    }
 }

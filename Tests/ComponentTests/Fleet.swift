@@ -28,13 +28,17 @@ final class Fleet {
 
     private(set) var instances: [Instance] = []
     private let env: [String: String]
+    private let perService: [String: [String: String]]
     /// Restarts by SIGKILL and start again, for the note.
     private(set) var kills: [String] = []
 
     /// `counts`: instances per service (kebab names). `env` on top of each service's credentials.
     /// `fixedCallbackPort`: the first instance of that service listens for callbacks on that port.
-    init(_ counts: [(String, Int)], env: [String: String], fixedCallbackPort: (String, Int)? = nil) throws {
+    /// `perService`: settings for one service only (on top of `env`), e.g. its AMQP_URL on a cluster.
+    init(_ counts: [(String, Int)], env: [String: String], perService: [String: [String: String]] = [:],
+         fixedCallbackPort: (String, Int)? = nil) throws {
         self.env = env
+        self.perService = perService
         for (service, n) in counts { for k in 1...n { instances.append(Instance(service: service, number: k)) } }
         if let (service, port) = fixedCallbackPort { of(service).first?.callbackPort = port }
         for i in instances { try start(i) }
@@ -52,7 +56,7 @@ final class Fleet {
             "DATABASE_URL": try TestStack.setting("\(upper)_DATABASE_URL"),
             "HTTP_PORT": String(i.httpPort), "CALLBACK_PORT": String(i.callbackPort),
             "HEALTH_PORT": String(i.healthPort),
-        ].merging(env) { $1 }) { $1 }
+        ].merging(env) { $1 }.merging(perService[i.service] ?? [:]) { $1 }) { $1 }
         if !FileManager.default.fileExists(atPath: i.log) { FileManager.default.createFile(atPath: i.log, contents: nil) }
         let handle = FileHandle(forWritingAtPath: i.log)
         handle?.seekToEndOfFile()
