@@ -131,8 +131,27 @@ extension Component {
             #expect(try AMQPURL(parsing: "amqp://a:b@h").vhost == "/")
             #expect(try AMQPURL(parsing: "amqp://a:b@h/%2f").vhost == "/")
             #expect(!u.description.contains("p@ss"))
-            for bad in ["nonsense", "http://a:b@h/", "amqp://h/", "amqp://a:b@h:99999/", "amqp://a@h/"] {
+            for bad in ["nonsense", "http://a:b@h/", "amqp://h/", "amqp://a:b@h:99999/", "amqp://a@h/",
+                        "amqp://a:b@h1,/v", "amqp://a:b@h1:5672,h2:x/v"] {
                 #expect(throws: AMQPError.self) { try AMQPURL(parsing: bad) }
+            }
+            // A cluster: every node, in order; the default port for those without one.
+            let c = try AMQPURL(parsing: "amqp://a:b@n1:5672,n2,n3:5673/v")
+            #expect(c.endpoints == [.init(host: "n1", port: 5672), .init(host: "n2", port: 5672),
+                                    .init(host: "n3", port: 5673)])
+            #expect(c.description == "amqp://n1:5672,n2:5672,n3:5673/v as a")
+        }
+
+        @Test("a cluster URL whose first node is down connects to the next")
+        func nextNode() throws {
+            let url = try AMQPURL(parsing: try TestStack.setting("INTAKE_AMQP_URL"))
+            var cluster = url
+            cluster.endpoints = [.init(host: "127.0.0.1", port: TestStack.freePort()), url.endpoints[0]]
+            // Whatever node a connection starts with, the dead one is skipped.
+            for _ in 0..<3 {
+                let c = try AMQPConnection(url: cluster)
+                #expect(c.endpoint == url.endpoints[0])
+                c.close()
             }
         }
     }

@@ -15,7 +15,7 @@ extension Component {
                 "AMQP_URL": try TestStack.setting("MARKETPLACE_AMQP_URL"),
                 "INTAKE_URL": intakes.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
                 "CHANNEL_URL": "http://127.0.0.1:\(channelPort)", "LOAD_JWT_SECRET": jwtSecret,
-                "LOAD_COUNT": String(count), "LOAD_RUN": run, "LOAD_WAIT_SECONDS": "240",
+                "LOAD_COUNT": String(count), "LOAD_RUN": run, "LOAD_WAIT_SECONDS": String(max(240, count / 4)),
             ]) { $1 }
             return p
         }
@@ -54,10 +54,15 @@ extension Component {
             driver.standardOutput = out
             driver.standardError = err
             try driver.run()
-            // One instance of each stage killed at a random moment of the burst, and started again.
-            for service in ["payout", "intake", "auto-review", "supplier-verification", "notification"] {
-                usleep(UInt32.random(in: 500_000...4_000_000))
-                try fleet.crashAndRestart(fleet.of(service).randomElement()!)
+            // One instance of each stage killed at a random moment of the burst, and started again; `scripts/chaos`
+            // asks for more rounds (SCALE_OUT_KILL_ROUNDS) while the burst lasts.
+            let rounds = Int(ProcessInfo.processInfo.environment["SCALE_OUT_KILL_ROUNDS"] ?? "") ?? 1
+            for round in 1...rounds {
+                for service in ["payout", "intake", "auto-review", "supplier-verification", "notification"].shuffled() {
+                    if round > 1 && !driver.isRunning { break }
+                    usleep(UInt32.random(in: 500_000...4_000_000))
+                    try fleet.crashAndRestart(fleet.of(service).randomElement()!)
+                }
             }
             let figures = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -67,7 +72,7 @@ extension Component {
             let json = (try? JSONSerialization.jsonObject(with: Data(figures.utf8))) as? [String: Any] ?? [:]
             #expect(json["applied"] as? Int == count, "every application accepted: \(figures)")
             #expect((json["states"] as? [String: Int])?["credited"] == count, "every refund credited: \(figures)")
-            #expect(fleet.kills.count == 5)
+            #expect(fleet.kills.count >= 5)
         }
     }
 }

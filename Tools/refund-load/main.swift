@@ -196,6 +196,25 @@ for p in planned {
     let times = (results.timelines[p.n] ?? []).compactMap { $0["at"] as? String }
     if times != times.sorted() { problems.append("\(p.orderId) timeline out of order") }
 }
+// Latency as the buyer's timeline tells it (server times, to the millisecond): the application's first step to
+// `credited`; throughput: refunds credited per second between the first application and the last credit.
+func time(_ step: [String: Any]) -> Date? {
+    (step["at"] as? String).flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }
+}
+var latencies: [Double] = [], firstStep = Date.distantFuture, lastCredit = Date.distantPast
+for (_, timeline) in results.timelines {
+    guard let start = timeline.first.flatMap(time),
+          let credited = timeline.last(where: { $0["step"] as? String == "credited" }).flatMap(time) else { continue }
+    latencies.append(credited.timeIntervalSince(start) * 1000)
+    firstStep = min(firstStep, start)
+    lastCredit = max(lastCredit, credited)
+}
+latencies.sort()
+func percentile(_ sorted: [Double], _ p: Double) -> Int {
+    sorted.isEmpty ? 0 : Int(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].rounded())
+}
+let creditedPerSecond = latencies.count > 1 && lastCredit > firstStep
+    ? (Double(latencies.count) / lastCredit.timeIntervalSince(firstStep) * 10).rounded() / 10 : 0
 var byState: [String: Int] = [:]
 for s in results.states.values { byState[s, default: 0] += 1 }
 let figures: [String: Any] = [
@@ -203,6 +222,8 @@ let figures: [String: Any] = [
     "paidOrders": paidByOrder.count, "problems": problems.count,
     "secondsToApply": (applied.timeIntervalSince(started) * 10).rounded() / 10,
     "secondsToFinal": (finished.timeIntervalSince(started) * 10).rounded() / 10,
+    "creditedPerSecond": creditedPerSecond, "latencyP50Ms": percentile(latencies, 0.5),
+    "latencyP99Ms": percentile(latencies, 0.99),
 ]
 print(String(decoding: try! JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys]), as: UTF8.self))
 for p in problems.prefix(20) { say("problem: \(p)") }
