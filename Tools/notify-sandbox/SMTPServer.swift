@@ -22,7 +22,8 @@ final class SMTPServer: @unchecked Sendable {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        // SANDBOX_HOST: 0.0.0.0 in a container (the services reach it by name); loopback elsewhere.
+        addr.sin_addr.s_addr = inet_addr(ProcessInfo.processInfo.environment["SANDBOX_HOST"] ?? "127.0.0.1")
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

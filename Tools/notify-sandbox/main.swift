@@ -44,6 +44,6 @@ router.post("/v1/sms") { request, _ -> Response in
 router.get("/sms") { _, _ in json(.ok, recorder.smsReport()) }
 router.get("/mail") { _, _ in json(.ok, recorder.mailReport()) }
 
-let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: httpPort),
+let app = Application(router: router, configuration: .init(address: .hostname(env["SANDBOX_HOST"] ?? "127.0.0.1", port: httpPort),
                                                            serverName: "notify-sandbox"))
 try await app.runService()

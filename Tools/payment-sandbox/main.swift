@@ -190,6 +190,6 @@ router.get("/v1/refunds/:no") { _, context -> Response in
 router.get("/ledger") { _, _ in json(.ok, ["payments": channels.ledger()]) }
 router.get("/callbacks") { _, _ in json(.ok, ["callbacks": callbacks?.report() ?? []]) }
 
-let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port),
+let app = Application(router: router, configuration: .init(address: .hostname(env["SANDBOX_HOST"] ?? "127.0.0.1", port: port),
                                                            serverName: "payment-sandbox"))
 try await app.runService()

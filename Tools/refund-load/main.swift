@@ -22,6 +22,8 @@ import RefundModel
 ///                      bank = an undelivered ¥30 code paid by bank card (PROCESSING, then the channel's callback)
 ///   LOAD_SUPPLIER      the supplier that confirms (default sup-confirm);  LOAD_WAIT_SECONDS  (default 300)
 ///   LOAD_RUN           a name for this run's order ids (default: the time)
+///   LOAD_PROFILES      sms (default), sms+email or none: the buyer profiles published first (how notification
+///                      reaches each buyer; SMS to a test number, e-mail to an address at example.com)
 let env = ProcessInfo.processInfo.environment
 func setting(_ name: String, _ fallback: String? = nil) -> String {
     if let v = env[name], !v.isEmpty { return v }
@@ -102,8 +104,18 @@ do {
     let url = try AMQPURL(parsing: setting("AMQP_URL"))
     let c = try AMQPConnection(url: url)
     try c.enableConfirms()
+    let profiles = setting("LOAD_PROFILES", "sms")
     for chunk in stride(from: 0, to: planned.count, by: 200) {
         var seqs: [UInt64] = []
+        for p in planned[chunk..<min(chunk + 200, planned.count)] where profiles != "none" {
+            let profile = Envelope(type: Topology.Key.buyerProfile, correlationId: p.buyer, payload: BuyerProfile(
+                buyerId: p.buyer, phone: String(format: "139%08d", p.n % 100_000_000),
+                email: profiles.contains("email") ? "\(p.buyer)@example.com" : nil, locale: .zh, updatedAt: Date()))
+            seqs.append(try c.publish(OutgoingMessage(
+                exchange: Topology.eventsExchange, routingKey: profile.type, messageId: profile.id.description,
+                type: profile.type, correlationId: p.buyer, userId: url.user,
+                body: [UInt8](try MessageCoding.encoder().encode(profile)))))
+        }
         for p in planned[chunk..<min(chunk + 200, planned.count)] {
             let e = Envelope(type: Topology.Key.orderPlaced, correlationId: p.orderId,
                              payload: OrderEvent(orderId: p.orderId, order: try order(p)))
