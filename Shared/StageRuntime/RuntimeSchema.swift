@@ -121,8 +121,12 @@ struct RuntimeSQL: Sendable {
             WHERE id = $1::bigint
             """
         countOutbox = "SELECT count(*) AS n FROM \(schema).outbox"
+        // Stuck means the relay is not publishing: rows never tried. Rows the broker returned or refused are retried
+        // with a pause and logged with their error; restarting the instance would not help them, so they do not
+        // make it unready.
         oldestOutbox = """
             SELECT coalesce(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::bigint AS age FROM \(schema).outbox
+            WHERE attempts = 0
             """
         countRefused = """
             INSERT INTO \(schema).refused_messages (kind, count) VALUES ($1, 1)

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Ready means the stage can move refunds now: the consumer holds its broker connection and goes round, the relay
 /// holds both its database and broker connections and goes round (so PostgreSQL is reachable), and the outbox is not
-/// stuck (its oldest row is younger than `stuckOutboxSeconds`). Live means the stage has not ended: an orchestrator
+/// stuck (its oldest row never tried is younger than `stuckOutboxSeconds`). Live means the stage has not ended: an orchestrator
 /// restarts a process that is not live, and only stops routing to one that is not ready.
 public final class StageHealth: @unchecked Sendable {
     /// A part that has not gone round for this long counts as hung.
