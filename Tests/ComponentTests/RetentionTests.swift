@@ -25,12 +25,14 @@ extension Component {
                             now() - interval '2 minutes')
                     """, [id.rawValue, UUID(), state, card])
             }
+            // The pending one waits for its next try in an hour: the running sender must not take it (and, with no
+            // gateway configured here, give it up, which would make it finished and erasable) during the test.
             for (event, state) in [("ev-\(done)", "sent"), ("ev-\(open)", "pending")] {
                 try db.query("""
                     INSERT INTO notification.deliveries (event_id, channel, buyer_id, refund_id, step, address, title, body,
-                                                         state, created_at)
+                                                         state, created_at, next_attempt_at)
                     VALUES ($1, 'sms', 'b-ret', $2::uuid, 'credited', '13800003333', 't', 'b', $3,
-                            now() - interval '2 minutes')
+                            now() - interval '2 minutes', now() + interval '1 hour')
                     """, [event, done.rawValue, state])
             }
             let key = UUID().uuidString
