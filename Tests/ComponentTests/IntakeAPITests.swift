@@ -25,12 +25,13 @@ extension Component {
         /// Places the order and waits until intake knows it (a GET of its refunds answers 200 once it exists).
         static func place(_ s: ServiceProcesses, _ facts: OrderFacts) throws {
             try Marketplace.place(facts)
-            let known = try TestStack.eventually(10) {
+            // 30 s, not less: on a loaded 2-core CI machine a freshly started intake can take a while to drain.
+            let known = try TestStack.eventually(30) {
                 let db = try TestStack.database()
                 defer { db.close() }
                 return !(try db.query("SELECT 1 AS one FROM intake.orders WHERE order_id = $1", [facts.orderId]).isEmpty)
             }
-            try #require(known, "intake never stored order \(facts.orderId)")
+            try #require(known, "intake never stored order \(facts.orderId); intake's log: \(s.log("intake").suffix(3000))")
         }
 
         static func applyBody(_ orderId: String, reason: RefundReason = .invalidCode,

@@ -64,7 +64,9 @@ final class ServiceProcesses {
             try #require(up && r.process.isRunning, "\(r.name) did not start: \(Self.read(r.log).suffix(2000))")
         }
         if services.contains("intake") {
-            _ = TestStack.eventually(30) { Self.read(running[0].log).contains("connected and consuming") }
+            let intake = running.first { $0.name == "intake" }!
+            let consuming = TestStack.eventually(60) { Self.read(intake.log).contains("connected and consuming") }
+            try #require(consuming, "intake listens but never consumed: \(Self.read(intake.log).suffix(2000))")
         }
     }
 
