@@ -301,20 +301,31 @@ public final class AMQPConnection {
 
     // MARK: - Consuming
 
+    /// The running consumer (one per connection), so its prefetch can be changed by starting it again.
+    private var consumer: (queue: String, tag: String)?
+
     /// Starts a manual-ack consumer with at most `prefetch` unacked deliveries in flight.
     public func consume(queue: String, prefetch: UInt16) throws {
         let c = try handle()
         amqp_basic_qos(c, channel, 0, prefetch, 0)
         try checkRPC("basic.qos")
-        crmq_basic_consume(c, channel, queue)
+        let tag = "\(queue).\(UUID().uuidString.prefix(8).lowercased())"
+        crmq_basic_consume(c, channel, queue, tag)
         try checkRPC("basic.consume \(queue)")
+        consumer = (queue, tag)
     }
 
-    /// Changes how many unacked deliveries the broker may push ahead on this channel (from the next delivery on).
+    /// Gives the running consumer a new prefetch. RabbitMQ fixes a (non-global) prefetch when a consumer starts:
+    /// a later basic.qos reaches only consumers started after it, so the consumer is cancelled and started again
+    /// on the same channel. Deliveries already received stay unacked on the channel and are acked as before; one
+    /// the broker sends while the cancel is on its way is kept by rabbitmq-c and returned by `nextDelivery`.
     public func setPrefetch(_ prefetch: UInt16) throws {
+        guard let running = consumer else { throw AMQPError(.connection, "setPrefetch without a consumer") }
         let c = try handle()
-        amqp_basic_qos(c, channel, 0, prefetch, 0)
-        try checkRPC("basic.qos")
+        crmq_basic_cancel(c, channel, running.tag)
+        try checkRPC("basic.cancel \(running.queue)")
+        consumer = nil
+        try consume(queue: running.queue, prefetch: prefetch)
     }
 
     /// The next delivery, or nil when none came within `timeoutMillis`. Services heartbeats while it waits.

@@ -122,8 +122,13 @@ static inline void crmq_queue_bind(amqp_connection_state_t conn, amqp_channel_t 
                     amqp_empty_table);
 }
 
-static inline void crmq_basic_consume(amqp_connection_state_t conn, amqp_channel_t ch, const char *queue) {
-    amqp_basic_consume(conn, ch, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+static inline void crmq_basic_consume(amqp_connection_state_t conn, amqp_channel_t ch, const char *queue,
+                                      const char *tag) {
+    amqp_basic_consume(conn, ch, amqp_cstring_bytes(queue), amqp_cstring_bytes(tag), 0, 0, 0, amqp_empty_table);
+}
+
+static inline void crmq_basic_cancel(amqp_connection_state_t conn, amqp_channel_t ch, const char *tag) {
+    amqp_basic_cancel(conn, ch, amqp_cstring_bytes(tag));
 }
 
 /// Returns the number of messages purged, or -1 (read the RPC reply).

@@ -31,6 +31,34 @@ extension Component {
             try setup.deleteQueue(q)
         }
 
+        @Test("a new prefetch reaches the running consumer (a stage leaves its prefetch-1 recovery for its full window)")
+        func prefetchChange() throws {
+            let q = TestStack.unique("amqp_prefetch")
+            let setup = try TestStack.connect()
+            try TestStack.declare(setup, queue: q, bindings: ["test.\(q)"])
+            let pub = try TestStack.connect()
+            try pub.enableConfirms()
+            for n in 0..<20 {
+                _ = try pub.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: "test.\(q)",
+                                                    messageId: "p-\(n)", type: "test.ping", body: Array("{}".utf8)))
+            }
+            _ = try pub.waitForConfirms()
+            let consumer = try TestStack.connect()
+            try consumer.consume(queue: q, prefetch: 1)
+            let first = try #require(try consumer.nextDelivery(timeoutMillis: 5000))
+            #expect(try consumer.nextDelivery(timeoutMillis: 300) == nil, "prefetch 1: nothing more before an ack")
+            try consumer.setPrefetch(8)
+            // Unacked, the first stays on the channel; the restarted consumer may now have 8 of its own in flight.
+            var more: [Delivery] = []
+            while let d = try consumer.nextDelivery(timeoutMillis: 500) { more.append(d) }
+            #expect(more.count == 8, "the new prefetch did not reach the consumer: \(more.count) more deliveries")
+            try consumer.ack(more.last ?? first, multiple: true)
+            #expect(Set(([first] + more).map(\.messageId)).count == 9, "no delivery twice")
+            consumer.close()
+            #expect(try TestStack.drain(q, quietMillis: 800).count == 11, "the acked nine must not come back")
+            try setup.deleteQueue(q)
+        }
+
         @Test("confirms for a burst arrive (acks with multiple) and settle every publish")
         func burstConfirms() throws {
             let q = TestStack.unique("amqp_burst")
