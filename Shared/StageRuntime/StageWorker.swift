@@ -10,7 +10,8 @@ import RefundModel
 /// The order is the whole point: commit before ack. A crash between the two redelivers the window, and the inbox
 /// turns each redelivery into a no-op. A delivery that cannot be decoded or whose handler fails permanently is
 /// written to the outbox as a dead letter (with its reason, personal data masked) in the same transaction, so the
-/// window still commits and the queue keeps moving.
+/// window still commits and the queue keeps moving. Savepoints (two round trips per message) are paid only when a
+/// handler fails: the window first runs without them, and is done again with each message isolated if one fails.
 final class StageWorker {
     let definition: StageDefinition
     let settings: StageSettings
@@ -128,7 +129,16 @@ final class StageWorker {
         while true {
             guard ensureDatabase(), let db else { return nil }
             do {
-                return try process(window, on: db)
+                // The fast pass has no savepoints (two round trips per message saved); if a handler fails in it,
+                // the window is rolled back and done again with each message under its own savepoint, so only
+                // the guilty message is dead-lettered.
+                do {
+                    return try process(window, on: db, isolating: false)
+                } catch let failed as HandlerFailed {
+                    logger.info("a handler failed in a window: the window again, each message isolated",
+                                metadata: ["message.id": "\(failed.messageId)", "window.size": "\(window.count)"])
+                    return try process(window, on: db, isolating: true)
+                }
             } catch {
                 // Give up the window after ~20 s: close the channel so the broker requeues it, rather than let the
                 // heartbeat lapse while we hold deliveries without servicing the connection.
@@ -146,7 +156,12 @@ final class StageWorker {
         var deadLettered = 0
     }
 
-    private func process(_ window: [Delivery], on db: PostgresConnection) throws -> WindowOutcome {
+    /// A handler failed permanently during the fast pass (no savepoints): the window's transaction is void.
+    private struct HandlerFailed: Error { let messageId: String }
+
+    /// One transaction for the window. `isolating`: each message under a savepoint, so one whose handler fails is
+    /// undone alone and dead-lettered; otherwise such a failure ends the pass with `HandlerFailed`.
+    private func process(_ window: [Delivery], on db: PostgresConnection, isolating: Bool) throws -> WindowOutcome {
         try db.transaction { db in
             var outcome = WindowOutcome()
             let tx = StageTransaction(db: db, sql: sql)
@@ -185,16 +200,27 @@ final class StageWorker {
                 let message = IncomingMessage(header: header, routingKey: delivery.routingKey,
                                               validatedUserId: delivery.userId, redelivered: delivery.redelivered,
                                               body: delivery.body)
+                let handleOnce = { (db: PostgresConnection) throws -> Bool in
+                    guard try db.execute(self.sql.insertInbox, [header.id.description]) == 1 else { return false }
+                    try self.definition.handler.handle(message, in: tx)
+                    return true
+                }
                 do {
-                    let fresh: Bool = try db.savepoint { db in
-                        guard try db.execute(sql.insertInbox, [header.id.description]) == 1 else { return false }
-                        try definition.handler.handle(message, in: tx)
-                        return true
+                    let fresh: Bool
+                    if isolating {
+                        fresh = try db.savepoint(handleOnce)
+                    } else {
+                        do { fresh = try handleOnce(db) } catch {
+                            if StageError.isTransient(error) { throw error }
+                            throw HandlerFailed(messageId: header.id.description)
+                        }
                     }
                     if !fresh {
                         outcome.duplicates += 1
                         log.debug("duplicate delivery ignored")
                     }
+                } catch let failed as HandlerFailed {
+                    throw failed
                 } catch {
                     if StageError.isTransient(error) { throw error }
                     log.warning("message dead-lettered", metadata: ["reason": "\(error)"])
