@@ -72,12 +72,12 @@ let package = Package(
         .executableTarget(name: "AutoReview", dependencies: ["StageRuntime"], path: "Services/auto-review",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "SupplierVerification", dependencies: ["StageRuntime"],
-                          path: "Services/supplier-verification", swiftSettings: swiftSettings),
+                          path: "Services/supplier-verification", exclude: ["PROTOCOL.md"],
+                          swiftSettings: swiftSettings),
         .executableTarget(
             name: "Payout",
             dependencies: ["HTTPStage", "ChannelSigning", .product(name: "Hummingbird", package: "hummingbird")],
-            path: "Services/payout",
-                          swiftSettings: swiftSettings),
+            path: "Services/payout", exclude: ["CHANNELS.md"], swiftSettings: swiftSettings),
         .executableTarget(name: "Notification", dependencies: ["StageRuntime", "CCurl"], path: "Services/notification",
                           swiftSettings: swiftSettings),
 
@@ -88,11 +88,13 @@ let package = Package(
 
         /// Drives a few refunds through a running system and prints their timelines (scripts/run's last step).
         .executableTarget(name: "RefundDemo", dependencies: ["AMQP", "RefundModel"], path: "Tools/demo",
-                          swiftSettings: swiftSettings),
+                          exclude: ["world.sh"], swiftSettings: swiftSettings),
 
-        /// Plays supplier systems over AMQP, each with its own credentials (confirm, used, partial, late, silent…).
+        /// A burst of refunds through a running platform, then its invariants checked (scale-out, chaos, bench).
         .executableTarget(name: "RefundLoad", dependencies: ["AMQP", "RefundModel", "ChannelSigning"],
                           path: "Tools/refund-load", swiftSettings: swiftSettings),
+
+        /// Plays supplier systems over AMQP, each with its own credentials (confirm, used, partial, late, silent…).
         .executableTarget(name: "SupplierSandbox", dependencies: ["AMQP", "RefundModel"], path: "Tools/supplier-sandbox",
                           swiftSettings: swiftSettings),
 

@@ -57,7 +57,7 @@ final class Fleet {
             "HTTP_PORT": String(i.httpPort), "CALLBACK_PORT": String(i.callbackPort),
             "HEALTH_PORT": String(i.healthPort),
         ].merging(env) { $1 }.merging(perService[i.service] ?? [:]) { $1 }) { $1 }
-        if !FileManager.default.fileExists(atPath: i.log) { FileManager.default.createFile(atPath: i.log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: i.log) { _ = FileManager.default.createFile(atPath: i.log, contents: nil) }
         let handle = FileHandle(forWritingAtPath: i.log)
         handle?.seekToEndOfFile()
         p.standardOutput = handle

@@ -43,7 +43,7 @@ final class ServiceProcesses {
             let healthPort = TestStack.freePort()
             healthPorts[service] = healthPort
             let log = NSTemporaryDirectory() + "svc-\(service)-\(UUID().uuidString.prefix(6)).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: TestStack.binPath + "/" + service)
             p.environment = ProcessInfo.processInfo.environment.merging([
@@ -113,7 +113,7 @@ final class ServiceProcesses {
         p.executableURL = URL(fileURLWithPath: TestStack.binPath + "/" + name)
         p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
         let log = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(6)).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         p.standardError = FileHandle(forWritingAtPath: log)
         p.standardOutput = FileHandle(forWritingAtPath: log)
         try p.run()

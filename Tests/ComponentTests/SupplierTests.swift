@@ -27,7 +27,7 @@ extension Component {
             sandbox.executableURL = URL(fileURLWithPath: TestStack.binPath + "/supplier-sandbox")
             sandbox.environment = ProcessInfo.processInfo.environment.merging(["SANDBOX_SUPPLIERS": behaviours]) { $1 }
             let log = NSTemporaryDirectory() + "sandbox-\(UUID().uuidString.prefix(6)).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             sandbox.standardError = FileHandle(forWritingAtPath: log)
             sandbox.standardOutput = FileHandle(forWritingAtPath: log)
             try sandbox.run()

@@ -137,7 +137,7 @@ final class ProbeProcess {
         self.queue = queue
         self.schema = schema
         logPath = NSTemporaryDirectory() + "probe-\(queue)-\(UUID().uuidString.prefix(4)).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: TestStack.binPath + "/stage-probe")
         process.environment = ProcessInfo.processInfo.environment.merging([
             "AMQP_URL": try TestStack.setting("AMQP_ADMIN_URL"),

@@ -77,7 +77,7 @@ extension Component {
                     "HTTP_PORT": String(TestStack.freePort()), "API_TOKENS": ServiceProcesses.tokens,
                 ].merging(env) { $1 }) { $1 }
                 let log = NSTemporaryDirectory() + "tls-\(UUID().uuidString.prefix(6)).log"
-                FileManager.default.createFile(atPath: log, contents: nil)
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
                 p.standardError = FileHandle(forWritingAtPath: log)
                 p.standardOutput = FileHandle(forWritingAtPath: log)
                 try p.run()
