@@ -11,6 +11,8 @@ import RefundModel
 /// Each of the seven refunds must end where the product says it does (DOMAIN.md); any that does not is named and the
 /// demo exits 1, so the container test and `scripts/run` can rely on it as a check, not only a show.
 ///
+/// `refund-demo order ORDER_ID BUYER_ID FEN` publishes one order event and exits (AMQP_URL only).
+///
 /// Settings: AMQP_URL (the marketplace's AMQP user, the only one whose order events count), INTAKE_URL, BUYER_TOKEN, REVIEWER_TOKEN, BUYER_ID,
 /// SUPPLIER_ANSWER_SECONDS (how long supplier-verification waits for a silent supplier).
 let env = ProcessInfo.processInfo.environment
@@ -20,6 +22,27 @@ func setting(_ name: String) -> String {
         exit(2)
     }
     return v
+}
+// `refund-demo order ORDER_ID BUYER_ID FEN`: publishes one order.placed as the marketplace (an undelivered card code
+// paid by Alipay, one line "1"), so a newcomer can apply for it with curl; `scripts/run` prints the lines to copy.
+if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "order" {
+    let (orderId, buyer) = (CommandLine.arguments[2], CommandLine.arguments[3])
+    guard let fen = Int64(CommandLine.arguments[4]), let money = try? Money(minorUnits: fen), fen > 0 else {
+        FileHandle.standardError.write(Data("refund-demo: FEN must be a positive whole number of fen\n".utf8))
+        exit(2)
+    }
+    let facts = OrderFacts(orderId: orderId, buyerId: buyer, paymentChannel: .alipay, placedAt: Date(), paidAt: Date(),
+                           promisedDeliveryAt: Date().addingTimeInterval(-600),
+                           lines: [OrderLineFacts(lineId: "1", productKind: .cardCode, supplierId: "sup-confirm",
+                                                  listPrice: money, paid: money, deliveredAt: nil)])
+    do {
+        try publish(Topology.Key.orderPlaced, OrderEvent(orderId: orderId, order: facts), correlationId: orderId)
+    } catch {
+        print("refund-demo: cannot publish the order event: \(error)")
+        exit(1)
+    }
+    print("order.placed published: \(orderId) for buyer \(buyer), \(fen) fen, line 1 (an undelivered card code)")
+    exit(0)
 }
 let intake = setting("INTAKE_URL"), reviewerToken = setting("REVIEWER_TOKEN")
 /// Each demo refund has a buyer of its own (token BUYER_TOKEN-n, buyer BUYER_ID-n), so the risk rule for frequent
