@@ -46,7 +46,8 @@ struct NotificationSettings: Sendable {
         retryMillis = Int(try env.seconds("NOTIFY_RETRY_SECONDS", default: 2) * 1000)
         maxRetryMillis = Int(try env.seconds("NOTIFY_MAX_RETRY_SECONDS", default: 600) * 1000)
         maxAttempts = try env.int("NOTIFY_MAX_ATTEMPTS", default: 12, range: 1...100)
-        idlePollMillis = try env.int("NOTIFY_POLL_MILLIS", default: 200, range: 10...60_000)
+        // A fallback: new deliveries wake the senders; the poll finds retries whose pause has ended.
+        idlePollMillis = try env.int("NOTIFY_POLL_MILLIS", default: 1_000, range: 10...60_000)
         sendersPerChannel = try env.int("SENDERS_PER_CHANNEL", default: 2, range: 1...32)
     }
 }

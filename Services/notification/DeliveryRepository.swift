@@ -40,16 +40,26 @@ struct DeliveryRepository {
                 BuyerLocale(rawValue: try row.string("locale")) ?? .zh)
     }
 
+    /// The channel a sender listens on: a new pending delivery wakes the senders at its commit, so none waits for
+    /// its poll (which is only the fallback for retries that come due later).
+    static let wakeChannel = "notification_deliveries"
+
     /// Records a delivery once per (event, channel); an address refused before is recorded as refused at once.
+    /// A pending one wakes the senders (the NOTIFY rides in the same statement: no extra round trip).
     func add(eventId: String, channel: Channel, buyerId: String, refundId: RefundID, step: RefundState,
              address: String?, title: String, body: String, state: String) throws {
         try db.query("""
-            INSERT INTO deliveries (event_id, channel, buyer_id, refund_id, step, address, title, body, state, last_error)
-            SELECT $1, $2, $3, $4::uuid, $5, $6, $7, $8,
-                   CASE WHEN r.reason IS NULL THEN $9 ELSE 'refused' END, r.reason
-            FROM (SELECT 1) one LEFT JOIN refused_addresses r ON r.channel = $2 AND r.address = $6
-            ON CONFLICT DO NOTHING
-            """, [eventId, channel.rawValue, buyerId, refundId.rawValue, step.rawValue, address, title, body, state])
+            WITH added AS (
+                INSERT INTO deliveries (event_id, channel, buyer_id, refund_id, step, address, title, body, state,
+                                        last_error)
+                SELECT $1, $2, $3, $4::uuid, $5, $6, $7, $8,
+                       CASE WHEN r.reason IS NULL THEN $9 ELSE 'refused' END, r.reason
+                FROM (SELECT 1) one LEFT JOIN refused_addresses r ON r.channel = $2 AND r.address = $6
+                ON CONFLICT DO NOTHING
+                RETURNING state)
+            SELECT pg_notify($10, '') FROM added WHERE state = 'pending'
+            """, [eventId, channel.rawValue, buyerId, refundId.rawValue, step.rawValue, address, title, body, state,
+                  Self.wakeChannel])
     }
 
     /// One due delivery of `channel`, locked until this transaction ends (other senders skip it).

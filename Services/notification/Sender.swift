@@ -3,7 +3,7 @@ import Logging
 import Postgres
 import StageRuntime
 
-/// Sends one channel's pending deliveries, on its own thread (`SENDERS_PER_CHANNEL` of them per channel): a down or
+/// Sends one channel's pending deliveries, on its own thread, woken by a new delivery's NOTIFY (`SENDERS_PER_CHANNEL` of them per channel): a down or
 /// slow SMS gateway delays only SMS, and one slow answer only its own message. Each
 /// delivery is claimed with `FOR UPDATE SKIP LOCKED` (several instances share the work without sending twice) and
 /// its outcome committed with it; a failure waits with a doubling pause, a refusal is recorded and never retried.
@@ -19,12 +19,14 @@ struct Sender: BackgroundWork {
         log[metadataKey: "channel"] = "\(channel.rawValue)"
         var db: PostgresConnection?
         while !context.stop.isStopped {
-            if db == nil || !(db!.isHealthy) {
-                db = context.connect()
-                guard db != nil else { break }
-            }
             do {
-                if try !sendOne(db!, log: log) { context.stop.sleep(millis: settings.idlePollMillis) }
+                if db == nil || !(db!.isHealthy) {
+                    db = context.connect()
+                    guard db != nil else { break }
+                    try db!.listen(DeliveryRepository.wakeChannel)
+                }
+                // Idle: until a new delivery's NOTIFY, or the poll for retries that came due meanwhile.
+                if try !sendOne(db!, log: log) { try waitForWork(db!, stop: context.stop) }
             } catch {
                 log.warning("send cycle failed", metadata: ["error": "\(error)"])
                 db?.close()
@@ -33,6 +35,17 @@ struct Sender: BackgroundWork {
             }
         }
         db?.close()
+    }
+
+    /// Returns on a new delivery's NOTIFY, after the poll interval, or soon after a stop (in slices of at most
+    /// half a second, so a long poll never delays a shutdown).
+    private func waitForWork(_ db: PostgresConnection, stop: StopSignal) throws {
+        var left = settings.idlePollMillis
+        while left > 0, !stop.isStopped {
+            let slice = min(left, 500)
+            if try !db.waitForNotifications(timeoutMillis: Int32(slice)).isEmpty { return }
+            left -= slice
+        }
     }
 
     /// Sends the next due delivery; false when none was due.

@@ -140,6 +140,22 @@ extension Component {
             #expect(log.contains("138****5678"))
         }
 
+        @Test("a new delivery wakes the senders: sent at once, not at their next poll")
+        func wokenByWork() throws {
+            // A poll of a minute: only the wake-up can send within seconds.
+            let s = try Stack(notification: ["NOTIFY_POLL_MILLIS": "60000"])
+            defer { s.stop() }
+            try Self.profile("b-1", phone: "13812345678", email: "buyer.one@example.com", locale: .en)
+            Thread.sleep(forTimeInterval: 1.5)  // every sender has looked once and is now waiting
+            let id = RefundID()
+            let published = Date()
+            try Self.status([try Self.event(id, buyer: "b-1", .approved, amount: 500)])
+            #expect(TestStack.eventually(10) {
+                (try? s.sms(refund: id).count) == 1 && (try? s.mail(refund: id).count) == 1
+            }, "SMS and e-mail within seconds, with the senders' poll at a minute")
+            #expect(Date().timeIntervalSince(published) < 10)
+        }
+
         @Test("a gateway that is down is retried with backoff; refused addresses are recorded and not retried; a poison profile is dead-lettered masked")
         func faults() throws {
             let s = try Stack(sandbox: ["SANDBOX_SMS_FAIL_FIRST": "2", "SANDBOX_SMTP_FAIL_FIRST": "1"])
