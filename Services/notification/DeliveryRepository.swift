@@ -40,9 +40,9 @@ struct DeliveryRepository {
                 BuyerLocale(rawValue: try row.string("locale")) ?? .zh)
     }
 
-    /// The channel a sender listens on: a new pending delivery wakes the senders at its commit, so none waits for
-    /// its poll (which is only the fallback for retries that come due later).
-    static let wakeChannel = "notification_deliveries"
+    /// What a channel's senders listen on: a new pending delivery wakes that channel's senders (and only them) at
+    /// its commit, so none waits for its poll (only the fallback for retries that come due later).
+    static func wakeChannel(_ channel: Channel) -> String { "notification_deliveries_\(channel.rawValue)" }
 
     /// Records a delivery once per (event, channel); an address refused before is recorded as refused at once.
     /// A pending one wakes the senders (the NOTIFY rides in the same statement: no extra round trip).
@@ -59,7 +59,7 @@ struct DeliveryRepository {
                 RETURNING state)
             SELECT pg_notify($10, '') FROM added WHERE state = 'pending'
             """, [eventId, channel.rawValue, buyerId, refundId.rawValue, step.rawValue, address, title, body, state,
-                  Self.wakeChannel])
+                  Self.wakeChannel(channel)])
     }
 
     /// One due delivery of `channel`, locked until this transaction ends (other senders skip it).

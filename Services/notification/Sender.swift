@@ -23,7 +23,7 @@ struct Sender: BackgroundWork {
                 if db == nil || !(db!.isHealthy) {
                     db = context.connect()
                     guard db != nil else { break }
-                    try db!.listen(DeliveryRepository.wakeChannel)
+                    try db!.listen(DeliveryRepository.wakeChannel(channel))
                 }
                 // Idle: until a new delivery's NOTIFY, or the poll for retries that came due meanwhile.
                 if try !sendOne(db!, log: log) { try waitForWork(db!, stop: context.stop) }
