@@ -1,5 +1,6 @@
-/// Exponential backoff with full jitter (AWS architecture blog's "full jitter"): each wait is random in
-/// [0, min(cap, base × 2^attempt)], so a fleet that lost the broker together does not come back together.
+/// Exponential backoff with jitter: each wait is random in [ceiling / 4, ceiling], ceiling = min(cap, base × 2^attempt)
+/// — spread enough that a fleet that lost the broker together does not come back together, yet never a near-zero
+/// wait that would hammer a server still down (not the AWS blog's "full jitter", whose floor is 0).
 public struct Backoff: Sendable {
     public let baseMillis: Int
     public let capMillis: Int
@@ -16,6 +17,4 @@ public struct Backoff: Sendable {
         let ceiling = min(capMillis, baseMillis << exp)
         return Int.random(in: (ceiling / 4)...max(ceiling / 4, ceiling))
     }
-
-    public mutating func reset() { attempt = 0 }
 }

@@ -70,7 +70,6 @@ struct RuntimeSQL: Sendable {
     let claimDeadlines: String
     let completeDeadline: String
     let retryDeadline: String
-    let countOutbox: String
     let oldestOutbox: String
     let countRefused: String
 
@@ -120,7 +119,6 @@ struct RuntimeSQL: Sendable {
                    parked_at = CASE WHEN attempts >= $3::int THEN now() END
             WHERE id = $1::bigint
             """
-        countOutbox = "SELECT count(*) AS n FROM \(schema).outbox"
         // Stuck means the relay is not publishing: rows never tried. Rows the broker returned or refused are retried
         // with a pause and logged with their error; restarting the instance would not help them, so they do not
         // make it unready.

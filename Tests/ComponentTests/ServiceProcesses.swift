@@ -73,7 +73,6 @@ final class ServiceProcesses {
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
     func log(_ service: String) -> String { logs[service].map(Self.read) ?? "" }
-    func logAfterStop(_ service: String) -> String { log(service) }
 
     /// SIGTERM to all, and every one must exit 0.
     func stop() {

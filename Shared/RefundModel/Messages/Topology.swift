@@ -4,8 +4,6 @@ public enum Topology {
     public static let eventsExchange = "refund.events"
     /// The direct exchange dead letters go to; each queue's DLQ is bound with the queue's own name as key.
     public static let deadLetterExchange = "refund.dead-letter"
-    /// How often a message may be delivered before the broker dead-letters it (poison-message guard).
-    public static let defaultDeliveryLimit = 5
     /// Header naming why a message was dead-lettered by a stage (the broker's own x-death says only "rejected").
     public static let deadLetterReasonHeader = "x-refund-dead-letter-reason"
     public static let schemaVersionHeader = "x-schema-version"
