@@ -73,6 +73,12 @@ extension Component {
             }
 
             /// What the channel actually paid for an order.
+            /// The order ids for which the sandbox really injected `kind` (flaky, slow, refused, dup-callback).
+            func faultsFired(_ kind: String) throws -> [String] {
+                let r = try upstream.http("GET", "http://127.0.0.1:\(sandboxPort)/faults", token: nil, absolute: true)
+                return (r.json["faults"] as? [String: [String]])?[kind] ?? []
+            }
+
             func payments(order: String) throws -> [[String: Any]] {
                 let r = try upstream.http("GET", "http://127.0.0.1:\(sandboxPort)/ledger", token: nil, absolute: true)
                 return (r.json["payments"] as? [[String: Any]] ?? []).filter { $0["orderId"] as? String == order }
@@ -137,6 +143,9 @@ extension Component {
             #expect(try s.wait(flaky, "credited")["state"] as? String == "credited")
             #expect(try s.payments(order: slowOrder).count == 1)
             #expect(try s.payments(order: flakyOrder).count == 1)
+            // The faults really fired (paid once would also hold if they had not).
+            #expect(try s.faultsFired("slow").contains(slowOrder), "the slow answer was never injected")
+            #expect(try s.faultsFired("flaky").contains(flakyOrder), "the 503 was never injected")
 
             // kill -9 while payout waits for the channel's (slow) answer, after the channel applied the refund.
             let (killed, killedOrder) = try s.refund(channel: .alipay, order: TestStack.unique("slow"))
@@ -144,6 +153,7 @@ extension Component {
             try s.restartPayoutAfterKill()
             #expect(try s.wait(killed, "credited")["state"] as? String == "credited")
             #expect(try s.payments(order: killedOrder).count == 1, "the restart reused the request number")
+            #expect(try s.faultsFired("slow").contains(killedOrder), "payout was not waiting on a slow answer")
         }
 
         @Test("ABNORMAL (closed card) → buyer chooses the balance → credited once; an over-refund is refused")

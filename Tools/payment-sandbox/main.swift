@@ -21,6 +21,7 @@ import NIOCore
 ///
 ///   POST /v1/refunds        {"channel","outRequestNo","orderId","amountFen","account"?} → {"status", …}
 ///   GET  /v1/refunds/{no}   → {"status", …} or 404 (never applied)
+///   GET  /faults            → {"faults": {"flaky": [orderId…], "slow": […], "refused": […], "dup-callback": […]}}
 ///   GET  /ledger            → {"payments": [{"outRequestNo","orderId","channel","amountFen","account"?}]}
 ///   GET  /callbacks         → {"callbacks": [{"outRequestNo","attempts","delivered"}]}
 final class Channels: @unchecked Sendable {
@@ -50,6 +51,7 @@ final class Channels: @unchecked Sendable {
             if let r = refunds[no] { return current(no, r) }
             if orderId.contains("flaky"), !flakyFailed.contains(no) {
                 flakyFailed.insert(no)
+                faults.note("flaky", orderId)
                 return nil
             }
             // The closed card is the order's original account; a designated account (a fallback) is open.
@@ -85,6 +87,16 @@ final class Channels: @unchecked Sendable {
         }
     }
 }
+
+/// Which injected faults really fired, by kind, with the order ids: a test that says "paid once despite a 503"
+/// checks here that the 503 happened (a "paid once" also holds when no fault fired). `GET /faults`.
+final class FaultRecord: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired: [String: [String]] = [:]
+    func note(_ kind: String, _ orderId: String) { lock.withLock { fired[kind, default: []].append(orderId) } }
+    func report() -> [String: [String]] { lock.withLock { fired } }
+}
+let faults = FaultRecord()
 
 /// Pushes signed results to the platform (WeChat Pay v3 style), retrying with a doubling pause until a 2xx.
 final class Callbacks: @unchecked Sendable {
@@ -162,7 +174,10 @@ router.post("/v1/refunds") { request, _ -> Response in
           let orderId = o["orderId"] as? String, let amount = (o["amountFen"] as? NSNumber)?.int64Value, amount > 0
     else { return json(.badRequest, ["code": "INVALID_PARAMETER"]) }
     // A business refusal (Alipay's ACQ.TRADE_NOT_ALLOW_REFUND style): nothing applied, nothing to query later.
-    if orderId.contains("refused") { return json(.badRequest, ["code": "TRADE_NOT_ALLOW_REFUND"]) }
+    if orderId.contains("refused") {
+        faults.note("refused", orderId)
+        return json(.badRequest, ["code": "TRADE_NOT_ALLOW_REFUND"])
+    }
     let fresh = channels.query(no) == nil
     guard let status = channels.apply(no: no, channel: channel, orderId: orderId, amountFen: amount,
                                       account: o["account"] as? String) else {
@@ -175,11 +190,15 @@ router.post("/v1/refunds") { request, _ -> Response in
             let final = channels.query(no) ?? "SUCCESS"
             await callbacks.deliver(no: no, channel: channel, status: final, amountFen: amount)
             if orderId.contains("dup-callback") {
+                faults.note("dup-callback", orderId)
                 await callbacks.deliver(no: no, channel: channel, status: final, amountFen: amount)
             }
         }
     }
-    if orderId.contains("slow") { try await Task.sleep(for: .seconds(4)) }
+    if orderId.contains("slow") {
+        faults.note("slow", orderId)
+        try await Task.sleep(for: .seconds(4))
+    }
     return json(.ok, ["status": status, "outRequestNo": no])
 }
 router.get("/v1/refunds/:no") { _, context -> Response in
@@ -189,6 +208,7 @@ router.get("/v1/refunds/:no") { _, context -> Response in
 }
 router.get("/ledger") { _, _ in json(.ok, ["payments": channels.ledger()]) }
 router.get("/callbacks") { _, _ in json(.ok, ["callbacks": callbacks?.report() ?? []]) }
+router.get("/faults") { _, _ in json(.ok, ["faults": faults.report()]) }
 
 let app = Application(router: router, configuration: .init(address: .hostname(env["SANDBOX_HOST"] ?? "127.0.0.1", port: port),
                                                            serverName: "payment-sandbox"))
