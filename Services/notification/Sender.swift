@@ -3,8 +3,8 @@ import Logging
 import Postgres
 import StageRuntime
 
-/// Sends one channel's pending deliveries, on its own thread, woken by a new delivery's NOTIFY (`SENDERS_PER_CHANNEL` of them per channel): a down or
-/// slow SMS gateway delays only SMS, and one slow answer only its own message. Each
+/// Sends one channel's pending deliveries, on its own thread (`SENDERS_PER_CHANNEL` of them per channel), woken by a
+/// new delivery's NOTIFY: a down or slow SMS gateway delays only SMS, and one slow answer only its own message. Each
 /// delivery is claimed with `FOR UPDATE SKIP LOCKED` (several instances share the work without sending twice) and
 /// its outcome committed with it; a failure waits with a doubling pause, a refusal is recorded and never retried.
 struct Sender: BackgroundWork {

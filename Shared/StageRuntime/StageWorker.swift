@@ -205,28 +205,22 @@ final class StageWorker {
                     try self.definition.handler.handle(message, in: tx)
                     return true
                 }
+                let fresh: Bool
                 do {
-                    let fresh: Bool
-                    if isolating {
-                        fresh = try db.savepoint(handleOnce)
-                    } else {
-                        do { fresh = try handleOnce(db) } catch {
-                            if StageError.isTransient(error) { throw error }
-                            throw HandlerFailed(messageId: header.id.description)
-                        }
-                    }
-                    if !fresh {
-                        outcome.duplicates += 1
-                        log.debug("duplicate delivery ignored")
-                    }
-                } catch let failed as HandlerFailed {
-                    throw failed
+                    fresh = isolating ? try db.savepoint(handleOnce) : try handleOnce(db)
                 } catch {
                     if StageError.isTransient(error) { throw error }
+                    // Without a savepoint the failure voids the window's transaction: end the fast pass.
+                    guard isolating else { throw HandlerFailed(messageId: header.id.description) }
                     log.warning("message dead-lettered", metadata: ["reason": "\(error)"])
                     try db.execute(sql.insertInbox, [header.id.description])
                     try deadLetter(delivery, reason: "\(error)", tx: tx)
                     outcome.deadLettered += 1
+                    continue
+                }
+                if !fresh {
+                    outcome.duplicates += 1
+                    log.debug("duplicate delivery ignored")
                 }
             }
             if tx.outboxCount > 0 { try db.notify(sql.notifyChannel) }

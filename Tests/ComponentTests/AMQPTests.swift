@@ -6,13 +6,19 @@ import Testing
 extension Component {
     @Suite("AMQP layer")
     struct AMQPTests {
-        @Test("publish, confirm, consume, ack: the message arrives once with its properties")
-        func roundTrip() throws {
-            let q = TestStack.unique("amqp_rt")
+        /// A fresh queue bound to `test.<name>`, the connection that declared it, and a publisher with confirms.
+        static func queueWithPublisher(_ prefix: String) throws -> (String, AMQPConnection, AMQPConnection) {
+            let q = TestStack.unique(prefix)
             let setup = try TestStack.connect()
             try TestStack.declare(setup, queue: q, bindings: ["test.\(q)"])
             let pub = try TestStack.connect()
             try pub.enableConfirms()
+            return (q, setup, pub)
+        }
+
+        @Test("publish, confirm, consume, ack: the message arrives once with its properties")
+        func roundTrip() throws {
+            let (q, setup, pub) = try Self.queueWithPublisher("amqp_rt")
             let seq = try pub.publish(OutgoingMessage(
                 exchange: Topology.eventsExchange, routingKey: "test.\(q)", messageId: "m-1", type: "test.ping",
                 correlationId: "r-1", headers: ["x-schema-version": "1"], body: Array("{\"a\":1}".utf8)))
@@ -33,11 +39,7 @@ extension Component {
 
         @Test("a new prefetch reaches the running consumer (a stage leaves its prefetch-1 recovery for its full window)")
         func prefetchChange() throws {
-            let q = TestStack.unique("amqp_prefetch")
-            let setup = try TestStack.connect()
-            try TestStack.declare(setup, queue: q, bindings: ["test.\(q)"])
-            let pub = try TestStack.connect()
-            try pub.enableConfirms()
+            let (q, setup, pub) = try Self.queueWithPublisher("amqp_prefetch")
             for n in 0..<20 {
                 _ = try pub.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: "test.\(q)",
                                                     messageId: "p-\(n)", type: "test.ping", body: Array("{}".utf8)))
@@ -61,11 +63,7 @@ extension Component {
 
         @Test("confirms for a burst arrive (acks with multiple) and settle every publish")
         func burstConfirms() throws {
-            let q = TestStack.unique("amqp_burst")
-            let setup = try TestStack.connect()
-            try TestStack.declare(setup, queue: q, bindings: ["test.\(q)"])
-            let pub = try TestStack.connect()
-            try pub.enableConfirms()
+            let (q, setup, pub) = try Self.queueWithPublisher("amqp_burst")
             var seqs: [UInt64] = []
             for i in 0..<2_000 {
                 seqs.append(try pub.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: "test.\(q)",
