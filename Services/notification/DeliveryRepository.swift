@@ -40,6 +40,19 @@ struct DeliveryRepository {
                 BuyerLocale(rawValue: try row.string("locale")) ?? .zh)
     }
 
+    /// Whether `step` (at `at`) is news to the buyer: true, and recorded as the refund's latest notified step, when it
+    /// comes after the step last notified and is not that same step again (unless it says the step is late); false
+    /// for a repeat or a late arrival. Steps are ordered by (time, progress), as intake's projection orders them,
+    /// never by arrival.
+    func isNews(refundId: RefundID, step: RefundState, at: Date, overdue: Bool) throws -> Bool {
+        try !db.query("""
+            INSERT INTO notified_steps AS n (refund_id, step, at, progress) VALUES ($1::uuid, $2, $3, $4)
+            ON CONFLICT (refund_id) DO UPDATE SET step = excluded.step, at = excluded.at, progress = excluded.progress
+            WHERE (n.at, n.progress) < (excluded.at, excluded.progress) AND (n.step <> excluded.step OR $5)
+            RETURNING 1
+            """, [refundId.rawValue, step.rawValue, at, step.progress, overdue]).isEmpty
+    }
+
     /// What a channel's senders listen on: a new pending delivery wakes that channel's senders (and only them) at
     /// its commit, so none waits for its poll (only the fallback for retries that come due later).
     static func wakeChannel(_ channel: Channel) -> String { "notification_deliveries_\(channel.rawValue)" }

@@ -28,6 +28,8 @@ struct NotificationHandler: StageHandler {
 
     private func notify(_ e: RefundStatusEvent, eventId: String, repo: DeliveryRepository,
                         tx: StageTransaction) throws {
+        // The timeline (intake) keeps every event; the buyer's messages only the news.
+        guard try repo.isNews(refundId: e.refundId, step: e.step, at: e.at, overdue: e.overdue == true) else { return }
         let contact = try repo.contact(e.buyerId)
         let text = Templates.render(e, locale: contact.locale)
         // In-app: always, once per event (the inbox's key is the event id).

@@ -39,5 +39,15 @@ enum Schema {
                 refused_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (channel, address));
             """),
+        Migration(101, "the step each refund was last notified of", """
+            -- A buyer is told of each step once, in order: an event repeating the step last notified (the supplier's
+            -- answer after "asking the supplier") or older than it (arrived late from another queue or instance)
+            -- sends nothing. One row per refund; the upsert's row lock serializes instances on the same refund.
+            CREATE TABLE notified_steps (
+                refund_id uuid PRIMARY KEY,
+                step text NOT NULL,
+                at timestamptz NOT NULL,
+                progress integer NOT NULL);
+            """),
     ]
 }

@@ -125,7 +125,7 @@ extension World {
         _ = TestStack.eventually(15) {
             expectations.allSatisfy { n, order, e in
                 (try? outcome(e, id: ids[n]!, order: order, buyer: n)).map {
-                    $0.smsCount >= e.steps.count && $0.mailCount >= e.steps.count
+                    $0.smsCount >= e.notified.count && $0.mailCount >= e.notified.count
                 } ?? false
             }
         }

@@ -22,10 +22,10 @@ extension Component {
                 #expect(r.amountFen == r.expected.amountFen, "\(name) \(r.expected.name): amount \(r.amountFen ?? -1)")
                 #expect(r.statusSteps == r.expected.steps,
                         "\(name) \(r.expected.name): steps \(r.statusSteps) expected \(r.expected.steps)\n\(r.timelineText)")
-                // Exactly one message per status step on each channel the buyer has.
-                #expect(r.inboxSteps == r.expected.steps.sorted(), "\(name) \(r.expected.name): inbox \(r.inboxSteps)")
-                #expect(r.smsCount == r.expected.steps.count, "\(name) \(r.expected.name): \(r.smsCount) SMS")
-                #expect(r.mailCount == r.expected.steps.count, "\(name) \(r.expected.name): \(r.mailCount) e-mails")
+                // Exactly one message per step on each channel the buyer has (a step repeated is not news).
+                #expect(r.inboxSteps == r.expected.notified.sorted(), "\(name) \(r.expected.name): inbox \(r.inboxSteps)")
+                #expect(r.smsCount == r.expected.notified.count, "\(name) \(r.expected.name): \(r.smsCount) SMS")
+                #expect(r.mailCount == r.expected.notified.count, "\(name) \(r.expected.name): \(r.mailCount) e-mails")
                 // In the buyer's language, and the money in yuan once it is known.
                 let prefix = r.locale == .en ? "[Refund] " : "【退款】"
                 #expect(r.smsTexts.allSatisfy { $0.hasPrefix(prefix) }, "\(name) \(r.expected.name): \(r.smsTexts)")
@@ -47,6 +47,8 @@ struct Expected: @unchecked Sendable {
     /// The `refund.status.*` steps in the order the timeline records them.
     let steps: [String]
     var check: ((Outcome) -> Void)? = nil
+    /// The steps the buyer is told of: the same step twice in a row (asking the supplier, then its answer) is one.
+    var notified: [String] { steps.enumerated().filter { $0.offset == 0 || steps[$0.offset - 1] != $0.element }.map(\.element) }
 }
 
 /// What a scenario ended with, read back through the public interfaces and the sandboxes.

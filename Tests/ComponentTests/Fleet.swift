@@ -91,6 +91,24 @@ final class Fleet {
         try waitUntilReady(i)
     }
 
+    /// SIGTERM, as an orchestrator's rolling restart sends; the instance must drain and exit 0 within 30 s (its
+    /// status is returned, -1 when it had to be killed), then it is started again on the same ports.
+    @discardableResult
+    func terminateAndRestart(_ i: Instance) throws -> Int32 {
+        var status: Int32 = 0
+        if let p = i.process, p.isRunning {
+            p.terminate()
+            if TestStack.eventually(30, { !p.isRunning }) { status = p.terminationStatus } else {
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+                status = -1
+            }
+        }
+        try start(i)
+        try waitUntilReady(i)
+        return status
+    }
+
     /// SIGTERM to all; every instance must exit 0.
     func stop() {
         for i in instances { if let p = i.process, p.isRunning { p.terminate() } }

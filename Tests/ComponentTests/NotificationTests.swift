@@ -77,8 +77,9 @@ extension Component {
 
         static func event(_ id: RefundID, buyer: String, _ step: RefundState, amount: Int64? = nil,
                           explanation: String? = nil, missing: [String]? = nil, next: Date? = nil,
-                          overdue: Bool? = nil) throws -> RefundStatusEvent {
-            RefundStatusEvent(refundId: id, orderId: id.orderTag, buyerId: buyer, step: step, at: Date(),
+                          overdue: Bool? = nil, at: Date? = nil) throws -> RefundStatusEvent {
+            Thread.sleep(forTimeInterval: 0.002)  // each event in its own millisecond, as steps are
+            return RefundStatusEvent(refundId: id, orderId: id.orderTag, buyerId: buyer, step: step, at: at ?? Date(),
                               actor: "system", explanation: explanation, amount: try amount.map { try Money(minorUnits: $0) },
                               missingEvidence: missing, expectedNextBy: next, overdue: overdue)
         }
@@ -138,6 +139,33 @@ extension Component {
             let log = s.services.log("notification")
             #expect(!log.contains(phone) && !log.contains(email), "contacts are masked in logs")
             #expect(log.contains("138****5678"))
+        }
+
+        @Test("a step repeated (the supplier's answer after asking it) or arriving after a later one is not news; a delay notice is")
+        func onlyNews() throws {
+            let s = try Stack()
+            defer { s.stop() }
+            try Self.profile("b-1", phone: "13812345678", email: "buyer.one@example.com", locale: .en)
+            Thread.sleep(forTimeInterval: 0.5)
+            let id = RefundID()
+            let approved = try Self.event(id, buyer: "b-1", .approved, amount: 10_000)
+            // Approved reaches notification last (another queue, another instance): the buyer already knows more.
+            try Self.status([
+                try Self.event(id, buyer: "b-1", .supplierVerification, explanation: "asking the supplier"),
+                try Self.event(id, buyer: "b-1", .supplierVerification, explanation: "the supplier confirmed"),
+                try Self.event(id, buyer: "b-1", .processing, amount: 10_000),
+                approved,
+                try Self.event(id, buyer: "b-1", .processing, amount: 10_000, explanation: "late: bank clearing",
+                               overdue: true),
+            ])
+            #expect(TestStack.eventually(15) { (try? s.sms(refund: id).count) == 3 && (try? s.mail(refund: id).count) == 3 })
+            Thread.sleep(forTimeInterval: 1)  // nothing more arrives
+            let subjects = try s.mail(refund: id).compactMap { $0["subject"] as? String }
+            #expect(subjects.count == 3, "\(subjects)")
+            #expect(subjects.filter { $0.hasPrefix("Refund approved") }.isEmpty, "\(subjects)")
+            #expect(subjects.contains("Your refund is late"), "\(subjects)")
+            #expect(try s.inbox(IntakeAPITests.b1, refund: id).compactMap { $0["step"] as? String }.sorted()
+                == ["processing", "processing", "supplier_verification"])
         }
 
         @Test("a new delivery wakes the senders: sent at once, not at their next poll")

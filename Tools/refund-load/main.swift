@@ -18,9 +18,16 @@ import RefundModel
 ///   LOAD_JWT_SECRET    intake's JWT_HS256_SECRET: each refund gets a buyer of its own, with a token minted here
 ///   LOAD_COUNT         refunds (default 200);  LOAD_CONCURRENCY  parallel applications (default 16)
 ///   LOAD_MIX           kinds and weights (default fast=2,supplier=1,bank=1): fast = an undelivered ¥30 card code
-///                      (fast refund, Alipay), supplier = a delivered ¥100 code its supplier confirms unused,
-///                      bank = an undelivered ¥30 code paid by bank card (PROCESSING, then the channel's callback)
-///   LOAD_SUPPLIER      the supplier that confirms (default sup-confirm);  LOAD_WAIT_SECONDS  (default 300)
+///                      (fast refund, Alipay), wechat = the same paid by WeChat Pay, supplier = a delivered ¥100 code
+///                      its supplier is asked about, bank = an undelivered ¥30 code paid by bank card (PROCESSING,
+///                      then the channel's callback), closed = the same to a closed card (ABNORMAL: the buyer
+///                      chooses the platform balance, and is paid there)
+///   LOAD_SUPPLIER      the suppliers asked, in turn (default sup-confirm; comma-separated, repeat one to weigh it)
+///   LOAD_WAIT_SECONDS  how long refunds may take to be final (default 300)
+///   LOAD_FAULTS        1: the outside world misbehaves for some refunds: order ids that make the payment sandbox
+///                      fail a first call (flaky), answer after the caller's timeout (slow) or call back twice
+///                      (dup-callback), and order events the marketplace sends again (same id, and a new id)
+///   LOAD_PROGRESS_FILE a file that gets the line "orders published" once the order events are confirmed
 ///   LOAD_RUN           a name for this run's order ids (default: the time)
 ///   LOAD_PROFILES      sms (default), sms+email or none: the buyer profiles published first (how notification
 ///                      reaches each buyer; SMS to a test number, e-mail to an address at example.com)
@@ -44,9 +51,10 @@ let count = Int(setting("LOAD_COUNT", "200")) ?? 200
 let concurrency = Int(setting("LOAD_CONCURRENCY", "16")) ?? 16
 let waitSeconds = Double(setting("LOAD_WAIT_SECONDS", "300")) ?? 300
 let run = setting("LOAD_RUN", "load-\(Int(Date().timeIntervalSince1970))")
-let supplier = setting("LOAD_SUPPLIER", "sup-confirm")
+let suppliers = setting("LOAD_SUPPLIER", "sup-confirm").split(separator: ",").map(String.init)
+let faults = setting("LOAD_FAULTS", "0") == "1"
 
-enum Kind: String, CaseIterable { case fast, supplier, bank }
+enum Kind: String, CaseIterable { case fast, wechat, supplier, bank, closed }
 let mix: [Kind] = setting("LOAD_MIX", "fast=2,supplier=1,bank=1").split(separator: ",").flatMap { part -> [Kind] in
     let kv = part.split(separator: "=")
     guard let kind = Kind(rawValue: String(kv[0])) else { say("unknown kind \(kv[0])"); exit(2) }
@@ -56,8 +64,22 @@ let mix: [Kind] = setting("LOAD_MIX", "fast=2,supplier=1,bank=1").split(separato
 struct Planned {
     let n: Int
     let kind: Kind
-    var orderId: String { "\(run)-\(kind.rawValue)-\(n)" }
+    /// The payment sandbox reads faults from the order id (see its header): some refunds get one when asked for.
+    var fault: String? {
+        guard faults else { return nil }
+        switch kind {
+        case .fast, .wechat: return [1: "flaky", 4: "slow"][n % 9]
+        case .bank: return n % 3 == 0 ? "dup-callback" : nil
+        case .supplier, .closed: return nil
+        }
+    }
+    var orderId: String {
+        kind == .closed ? "\(run)-closed-card-\(n)" : "\(run)-\(kind.rawValue)-\(n)" + (fault.map { "-\($0)" } ?? "")
+    }
     var buyer: String { "\(run)-buyer-\(n)" }
+    var supplier: String { suppliers[(n / mix.count) % suppliers.count] }
+    /// The marketplace sends this order's events again (a retry on its side, a replay).
+    var replayed: Bool { faults && n % 10 == 7 }
 }
 let planned = (0..<count).map { Planned(n: $0, kind: mix[$0 % mix.count]) }
 
@@ -96,9 +118,14 @@ func http(_ method: String, _ url: String, token: String? = nil, body: [String: 
 func order(_ p: Planned) throws -> OrderFacts {
     let delivered = p.kind == .supplier
     let paid = try Money(minorUnits: p.kind == .supplier ? 10_000 : 3_000)
-    return OrderFacts(orderId: p.orderId, buyerId: p.buyer, paymentChannel: p.kind == .bank ? .bankCard : .alipay,
+    let channel: PaymentChannel = switch p.kind {
+    case .bank, .closed: .bankCard
+    case .wechat: .wechat
+    case .fast, .supplier: .alipay
+    }
+    return OrderFacts(orderId: p.orderId, buyerId: p.buyer, paymentChannel: channel,
                       placedAt: Date(), paidAt: Date(), promisedDeliveryAt: Date().addingTimeInterval(-600),
-                      lines: [OrderLineFacts(lineId: "1", productKind: .cardCode, supplierId: supplier,
+                      lines: [OrderLineFacts(lineId: "1", productKind: .cardCode, supplierId: p.supplier,
                                              listPrice: paid, paid: paid,
                                              deliveredAt: delivered ? Date().addingTimeInterval(-300) : nil)])
 }
@@ -122,9 +149,14 @@ do {
         for p in planned[chunk..<min(chunk + 200, planned.count)] {
             let e = Envelope(type: Topology.Key.orderPlaced, correlationId: p.orderId,
                              payload: OrderEvent(orderId: p.orderId, order: try order(p)))
-            seqs.append(try c.publish(OutgoingMessage(
-                exchange: Topology.eventsExchange, routingKey: e.type, messageId: e.id.description, type: e.type,
-                correlationId: p.orderId, userId: url.user, body: [UInt8](try MessageCoding.encoder().encode(e)))))
+            // A replayed order: the same message again, then the same facts under a new message id.
+            let copies = p.replayed ? [e, e, Envelope(type: e.type, correlationId: p.orderId, payload: e.payload)] : [e]
+            for copy in copies {
+                seqs.append(try c.publish(OutgoingMessage(
+                    exchange: Topology.eventsExchange, routingKey: copy.type, messageId: copy.id.description,
+                    type: copy.type, correlationId: p.orderId, userId: url.user,
+                    body: [UInt8](try MessageCoding.encoder().encode(copy)))))
+            }
         }
         let confirms = try c.waitForConfirms(timeoutMillis: 30_000)
         guard seqs.allSatisfy({ confirms[$0] == .confirmed }) else { say("order events not confirmed"); exit(1) }
@@ -133,6 +165,9 @@ do {
 } catch {
     say("cannot publish order events: \(error)")
     exit(1)
+}
+if let progress = env["LOAD_PROGRESS_FILE"], !progress.isEmpty {
+    try? "orders published\n".write(toFile: progress, atomically: true, encoding: .utf8)
 }
 
 // Orders first: intake takes order events in the order they were published (per instance), so once the last one is
@@ -209,11 +244,19 @@ func lookRound() -> Int {
                 results.states[p.n] = state
                 results.timelines[p.n] = refund["timeline"] as? [[String: Any]] ?? []
             }
+            act(p, state)
         }
     }
     return planned.filter {
         results.refundIds[$0.n] != nil && !finalStates.contains(results.state($0.n) ?? "")
     }.count
+}
+/// What the buyer does when the refund waits for them: after the original route failed (a closed card), choose the
+/// platform balance. One key per refund: asking again is answered again, never applied twice.
+func act(_ p: Planned, _ state: String) {
+    guard state == "payout_failed", let id = results.lock.withLock({ results.refundIds[p.n] }) else { return }
+    _ = http("POST", intake(p.n, 0) + "/v1/refunds/\(id)/fallback", token: token(for: p.buyer),
+             body: ["route": "balance"], idempotencyKey: "\(run)-fallback-\(p.n)")
 }
 let deadline = Date().addingTimeInterval(waitSeconds)
 // A round of the buyers' views only when the ledger stops moving for 15 s (something is not being paid: a
@@ -221,7 +264,8 @@ let deadline = Date().addingTimeInterval(waitSeconds)
 var lastProgress = Date(), lastPaid = -1
 while Date() < deadline {
     let paid = paidCount()
-    if paid >= results.refundIds.count { break }
+    // Refunds to a closed card are paid on the balance, never in the channel's ledger.
+    if paid >= results.refundIds.filter({ planned[$0.key].kind != .closed }).count { break }
     if paid != lastPaid { lastPaid = paid; lastProgress = Date() }
     if Date().timeIntervalSince(lastProgress) > 15 {
         lastProgress = Date()
@@ -243,6 +287,7 @@ DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
                     results.timelines[p.n] = refund["timeline"] as? [[String: Any]] ?? []
                 }
                 if finalStates.contains(state) { break }
+                act(p, state)
             }
             usleep(250_000)
         }
@@ -261,7 +306,12 @@ for p in planned {
     if !finalStates.contains(state) { problems.append("\(p.orderId) not final: \(state)") }
     let payments = paidByOrder[p.orderId] ?? 0
     if payments > 1 { problems.append("\(p.orderId) paid \(payments) times") }
-    if state == "credited" && payments != 1 { problems.append("\(p.orderId) credited but paid \(payments) times") }
+    // A closed card's refund is credited on the balance (payout's own ledger, checked by the chaos test): the
+    // channel answered ABNORMAL and moved nothing.
+    let expected = p.kind == .closed ? 0 : 1
+    if state == "credited" && payments != expected {
+        problems.append("\(p.orderId) credited but paid \(payments) times by the channel")
+    }
     let times = (results.timelines[p.n] ?? []).compactMap { $0["at"] as? String }
     if times != times.sorted() { problems.append("\(p.orderId) timeline out of order") }
 }
@@ -286,8 +336,16 @@ let creditedPerSecond = latencies.count > 1 && lastCredit > firstStep
     ? (Double(latencies.count) / lastCredit.timeIntervalSince(firstStep) * 10).rounded() / 10 : 0
 var byState: [String: Int] = [:]
 for s in results.states.values { byState[s, default: 0] += 1 }
+var asked: [String: Int] = [:]
+for p in planned {
+    if let f = p.fault { asked[f, default: 0] += 1 }
+    if p.replayed { asked["replayed-order", default: 0] += 1 }
+}
+var byKind: [String: Int] = [:]
+for p in planned { byKind[p.kind.rawValue, default: 0] += 1 }
 let figures: [String: Any] = [
-    "run": run, "refunds": count, "applied": results.refundIds.count, "states": byState,
+    "run": run, "refunds": count, "applied": results.refundIds.count, "states": byState, "kinds": byKind,
+    "faultsAsked": asked,
     "paidOrders": paidByOrder.count, "problems": problems.count,
     "secondsToKnowOrders": ordersKnownAfter.map { ($0 * 10).rounded() / 10 } ?? NSNull(),
     "secondsToApply": (applied.timeIntervalSince(applying) * 10).rounded() / 10,
