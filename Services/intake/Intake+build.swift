@@ -17,7 +17,9 @@ enum Intake {
                 WHERE created_at < now() - make_interval(secs => $1::double precision) LIMIT 500)
                 """)
         return StageDefinition(service: .intake, migrations: Schema.migrations, handler: IntakeHandler(),
-                               work: [RetentionSweep(rules: [keys], everySeconds: retention.everySeconds)])
+                               work: [RetentionSweep(rules: [keys], everySeconds: retention.everySeconds),
+                                      StuckSweep(afterSeconds: try env.seconds("STUCK_AFTER_SECONDS", default: 900),
+                                                 everySeconds: try env.seconds("STUCK_SWEEP_SECONDS", default: 60))])
     }
 
     /// Runs the stage and the HTTP API until SIGTERM/SIGINT (see `HTTPStage`).

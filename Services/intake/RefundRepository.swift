@@ -169,6 +169,7 @@ struct RefundRepository {
                    expected_next_by = $6::timestamptz, updated_at = now(),
                    overdue_since = CASE WHEN $7::boolean THEN coalesce(overdue_since, $8::timestamptz)
                                         WHEN state <> $2 THEN NULL ELSE overdue_since END,
+                   stuck_since = CASE WHEN state <> $2 THEN NULL ELSE stuck_since END,
                    state_at = $8::timestamptz, state_progress = $9::int
             WHERE refund_id = $1::uuid
               AND (coalesce(state_at, '-infinity'), state_progress) <= ($8::timestamptz, $9::int)

@@ -106,5 +106,11 @@ enum Schema {
                 received_at timestamptz NOT NULL DEFAULT clock_timestamp());
             CREATE INDEX early_order_events_order ON early_order_events (order_id);
             """),
+        Migration(104, "stuck refunds raised once", """
+            -- When the stuck sweep raised the refund (a ticket, a timeline line); cleared when the refund moves on.
+            ALTER TABLE refunds ADD COLUMN stuck_since timestamptz;
+            CREATE INDEX refunds_system_steps ON refunds ((coalesce(state_at, created_at)))
+                WHERE stuck_since IS NULL AND state IN ('submitted', 'approved', 'supplier_verification', 'processing');
+            """),
     ]
 }

@@ -81,6 +81,12 @@ public struct StageSettings: Sendable {
     public var timerMaxAttempts: Int
     /// How long a claimed timer is held before another instance may take it (its handler died).
     public var timerLeaseSeconds: Double
+    /// How long a handled message's id is kept to recognise it again. A message comes back only while unacked
+    /// (seconds to minutes) or when a producer sends it again (its outbox after a crash; a marketplace's replay):
+    /// 14 days by default, far beyond either.
+    public var inboxRetentionSeconds: Double
+    /// How often retention sweeps run (`RETENTION_SWEEP_SECONDS`, an hour by default).
+    public var retentionSweepSeconds: Double
 
     public init(_ env: Environment) throws {
         amqpURL = try env.amqpURL()
@@ -97,6 +103,8 @@ public struct StageSettings: Sendable {
         maxMessageBytes = try env.int("MAX_MESSAGE_BYTES", default: 262_144, range: 1_024...16_777_216)
         timerMaxAttempts = try env.int("TIMER_MAX_ATTEMPTS", default: 10, range: 1...1_000)
         timerLeaseSeconds = try env.seconds("TIMER_LEASE_SECONDS", default: 30)
+        inboxRetentionSeconds = try env.seconds("INBOX_RETENTION_SECONDS", default: 14 * 86_400)
+        retentionSweepSeconds = try RetentionSweep.settings(env).everySeconds
     }
 }
 

@@ -3,7 +3,8 @@ import Logging
 import Postgres
 
 /// Erases what a service no longer needs, in small batches so no sweep holds locks for long: personal data of
-/// finished refunds after `PERSONAL_DATA_RETENTION_SECONDS` (default 30 days), request records after their window.
+/// finished refunds after `PERSONAL_DATA_RETENTION_SECONDS` (default 30 days), request records after their window,
+/// every stage's inbox after `INBOX_RETENTION_SECONDS` (the runner adds that one).
 /// Each statement takes the age in seconds as `$1` and affects at most one batch per execution; it is run until it
 /// affects nothing, every `RETENTION_SWEEP_SECONDS` (default an hour).
 public struct RetentionSweep: BackgroundWork {
@@ -18,13 +19,14 @@ public struct RetentionSweep: BackgroundWork {
         }
     }
 
-    public let name = "retention"
+    public let name: String
     public let rules: [Rule]
     public let everySeconds: Double
 
-    public init(rules: [Rule], everySeconds: Double) {
+    public init(rules: [Rule], everySeconds: Double, name: String = "retention") {
         self.rules = rules
         self.everySeconds = everySeconds
+        self.name = name
     }
 
     public func run(_ context: WorkContext) {

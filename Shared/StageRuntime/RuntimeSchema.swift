@@ -52,6 +52,10 @@ public enum RuntimeSchema {
             DROP INDEX deadlines_due;
             CREATE INDEX deadlines_due ON deadlines (due_at) WHERE parked_at IS NULL;
             """),
+        Migration(5, "inbox pruned by age", """
+            -- The inbox only has to outlive every redelivery of a message (INBOX_RETENTION_SECONDS): pruned by age.
+            CREATE INDEX inbox_age ON inbox (received_at);
+            """),
     ]
 }
 
@@ -72,6 +76,7 @@ struct RuntimeSQL: Sendable {
     let retryDeadline: String
     let oldestOutbox: String
     let countRefused: String
+    let pruneInbox: String
 
     init(schema: String) {
         self.schema = schema
@@ -129,6 +134,11 @@ struct RuntimeSQL: Sendable {
         countRefused = """
             INSERT INTO \(schema).refused_messages (kind, count) VALUES ($1, 1)
             ON CONFLICT (kind) DO UPDATE SET count = refused_messages.count + 1, last_at = now()
+            """
+        // One batch of inbox rows older than $1 seconds (the retention sweep repeats it until it deletes nothing).
+        pruneInbox = """
+            DELETE FROM \(schema).inbox WHERE message_id IN (SELECT message_id FROM \(schema).inbox
+            WHERE received_at < now() - make_interval(secs => $1::double precision) ORDER BY received_at LIMIT 1000)
             """
     }
 }

@@ -128,7 +128,11 @@ public final class StageRunner: Sendable {
         }
         let context = WorkContext(stop: workerStop, logger: logger, databaseURL: settings.databaseURL,
                                   schema: definition.schema)
-        let background = definition.work.map { w in
+        // Every stage prunes its own inbox; a service's own sweeps come with its definition.
+        let inbox = RetentionSweep(rules: [RetentionSweep.Rule(what: "inbox", olderThanSeconds: settings.inboxRetentionSeconds,
+                                                               sql: sql.pruneInbox)],
+                                   everySeconds: settings.retentionSweepSeconds, name: "inbox-retention")
+        let background = ([inbox] + definition.work).map { w in
             WorkerThread(name: "\(definition.name)-\(w.name)") { w.run(context) }
         }
         // Shutdown order: the consumer, timers and background work finish their transaction in hand first, then

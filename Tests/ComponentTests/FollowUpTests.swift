@@ -50,5 +50,32 @@ extension Component {
                 .map { "\($0["step"] ?? ""):\($0["kind"] ?? "")" }
             #expect(steps.contains("follow_up:action") && steps.contains("follow_up_answered:action"), "\(steps)")
         }
+
+        @Test("a refund no stage moves on (auto-review is down) is raised once after its promise: timeline line, reviewer ticket; a refund still within it is not")
+        func stuckRaised() throws {
+            // Only intake runs: nobody pre-checks the application, as if its message had been dead-lettered.
+            let s = try ServiceProcesses(["intake"], env: ["STUCK_AFTER_SECONDS": "3", "STUCK_SWEEP_SECONDS": "0.5"])
+            defer { s.stop() }
+            let o = TestStack.unique("stuck")
+            try API.place(s, API.order(o))
+            let applied = try s.http("POST", "/v1/refunds", token: API.b1, body: s.json(API.applyBody(o)),
+                                     headers: ["Idempotency-Key": UUID().uuidString])
+            let id = try #require(applied.json["id"] as? String)
+            func steps() throws -> [String] {
+                (try s.http("GET", "/v1/refunds/\(id)", token: API.b1).json["timeline"] as? [[String: Any]] ?? [])
+                    .compactMap { $0["step"] as? String }
+            }
+            Thread.sleep(forTimeInterval: 1.5)
+            #expect(try !steps().contains("stuck_raised"), "within its promise: not raised yet")
+            #expect(try TestStack.eventually(15) { try steps().contains("stuck_raised") }, "raised after its promise")
+            let queue = try s.http("GET", "/v1/review/tickets", token: API.r1).json["tickets"] as? [[String: Any]] ?? []
+            let mine = queue.filter { ($0["refund"] as? [String: Any])?["id"] as? String == id }
+            #expect(mine.count == 1, "one reviewer ticket")
+            #expect(((mine.first?["ticket"] as? [String: Any])?["reason"] as? String)?.contains("stuck: submitted") == true,
+                    "\(mine)")
+            Thread.sleep(forTimeInterval: 2)  // more sweeps: raised once
+            #expect(try steps().filter { $0 == "stuck_raised" }.count == 1)
+            #expect(s.log("intake").contains("refund stuck"))
+        }
     }
 }

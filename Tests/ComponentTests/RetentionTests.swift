@@ -7,12 +7,13 @@ extension Component {
     /// Issue 11 §4: no personal data at rest where it is no longer needed.
     @Suite("Retention: personal data of finished refunds is erased, request records expire")
     struct RetentionTests {
-        @Test("account numbers, delivery addresses and idempotency records go after their window; open ones stay")
+        @Test("account numbers, delivery addresses, idempotency records and inbox ids go after their window; open and recent ones stay")
         func erased() throws {
             let db = try TestStack.database()
             defer { db.close() }
             let s = try ServiceProcesses(["intake", "payout", "notification"], env: [
                 "PERSONAL_DATA_RETENTION_SECONDS": "60", "IDEMPOTENCY_SECONDS": "60", "RETENTION_SWEEP_SECONDS": "0.5",
+                "INBOX_RETENTION_SECONDS": "60",
             ])
             defer { s.stop() }
             let done = RefundID(), open = RefundID()
@@ -40,13 +41,23 @@ extension Component {
                 INSERT INTO intake.idempotency (caller, key, request_body, status, body, created_at)
                 VALUES ('buyer:b-ret', $1, '{"account":"6222020200112233445"}', 200, '{}', now() - interval '2 minutes')
                 """, [key])
+            // Every stage's inbox: ids older than its window go, recent ones stay (they may still come back).
+            let oldId = "old-\(UUID())", recentId = "recent-\(UUID())"
+            for schema in ["intake", "payout"] {
+                try db.query("INSERT INTO \(schema).inbox (message_id, received_at) VALUES ($1, now() - interval '2 minutes'), ($2, now())",
+                             [oldId, recentId])
+            }
             let erased = TestStack.eventually(10) {
                 let accounts = (try? db.query("SELECT count(*) AS n FROM payout.payouts WHERE refund_id = $1::uuid AND account_no IS NULL",
                                              [done.rawValue])[0].int("n")) ?? 0
                 let addresses = (try? db.query("SELECT count(*) AS n FROM notification.deliveries WHERE event_id = $1 AND address IS NULL",
                                               ["ev-\(done)"])[0].int("n")) ?? 0
                 let keys = (try? db.query("SELECT count(*) AS n FROM intake.idempotency WHERE key = $1", [key])[0].int("n")) ?? 1
-                return accounts == 1 && addresses == 1 && keys == 0
+                let inbox = (try? db.query("""
+                    SELECT count(*) AS n FROM (SELECT message_id FROM intake.inbox UNION ALL SELECT message_id FROM payout.inbox) i
+                    WHERE message_id = $1
+                    """, [oldId])[0].int("n")) ?? 1
+                return accounts == 1 && addresses == 1 && keys == 0 && inbox == 0
             }
             #expect(erased, "finished records still hold personal data or old request bodies")
             // What is still needed stays: a failed payout waits for the buyer's fallback, a pending message for its send.
@@ -54,6 +65,10 @@ extension Component {
                 .optionalString("account_no") == card)
             #expect(try db.query("SELECT address FROM notification.deliveries WHERE event_id = $1", ["ev-\(open)"])[0]
                 .optionalString("address") == "13800003333")
+            #expect(try db.query("""
+                SELECT count(*) AS n FROM (SELECT message_id FROM intake.inbox UNION ALL SELECT message_id FROM payout.inbox) i
+                WHERE message_id = $1
+                """, [recentId])[0].int("n") == 2, "recent message ids stay")
             try db.query("DELETE FROM payout.payouts WHERE refund_id = ANY($1::uuid[])", ["{\(done),\(open)}"])
             try db.query("DELETE FROM notification.deliveries WHERE refund_id = $1::uuid", [done.rawValue])
         }
