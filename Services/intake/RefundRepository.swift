@@ -149,7 +149,7 @@ struct RefundRepository {
             """, [orderId, lineId]).isEmpty)
     }
 
-    func addEvidence(_ id: RefundID, _ evidence: [EvidenceItem]) throws {
+    func addEvidence(_ id: RefundID, _ evidence: [StoredEvidence]) throws {
         try db.query("UPDATE refunds SET evidence = evidence || $2::jsonb, updated_at = now() WHERE refund_id = $1::uuid",
                      [id.rawValue, try json(evidence)])
     }
@@ -170,6 +170,8 @@ struct RefundRepository {
                    overdue_since = CASE WHEN $7::boolean THEN coalesce(overdue_since, $8::timestamptz)
                                         WHEN state <> $2 THEN NULL ELSE overdue_since END,
                    stuck_since = CASE WHEN state <> $2 THEN NULL ELSE stuck_since END,
+                   action_pending = CASE WHEN $8::timestamptz >= action_pending_at THEN NULL ELSE action_pending END,
+                   action_pending_at = CASE WHEN $8::timestamptz >= action_pending_at THEN NULL ELSE action_pending_at END,
                    state_at = $8::timestamptz, state_progress = $9::int
             WHERE refund_id = $1::uuid
               AND (coalesce(state_at, '-infinity'), state_progress) <= ($8::timestamptz, $9::int)
@@ -178,13 +180,32 @@ struct RefundRepository {
         if !newer {
             try db.query("""
                 UPDATE refunds SET findings = coalesce(findings, $2::jsonb),
-                       excluded_reviewer = coalesce(excluded_reviewer, $3) WHERE refund_id = $1::uuid
-                """, [e.refundId.rawValue, try e.findings.map(json), e.excludedReviewer])
+                       excluded_reviewer = coalesce(excluded_reviewer, $3),
+                       action_pending = CASE WHEN $4::timestamptz >= action_pending_at THEN NULL ELSE action_pending END,
+                       action_pending_at = CASE WHEN $4::timestamptz >= action_pending_at THEN NULL ELSE action_pending_at END
+                WHERE refund_id = $1::uuid
+                """, [e.refundId.rawValue, try e.findings.map(json), e.excludedReviewer, e.at])
         }
         try appendStep(e.refundId, step: e.step.rawValue, at: e.at, actor: e.actor, rule: e.rule?.rawValue,
                        explanation: e.explanation, amountFen: e.amount?.minorUnits,
                        missing: e.missingEvidence, expectedNextBy: e.expectedNextBy, messageId: messageId)
         return newer
+    }
+
+    /// An action accepted and published at `at` (to the millisecond, as its message carries it), until a step at or
+    /// after that time is projected.
+    func markActionPending(_ id: RefundID, _ action: String, at: Date) throws {
+        try db.query("UPDATE refunds SET action_pending = $2, action_pending_at = $3 WHERE refund_id = $1::uuid",
+                     [id.rawValue, action, MessageCoding.millis(at)])
+    }
+
+    /// The action in flight, if any. One whose answer never came (a stage that ignored it) stops blocking after ten
+    /// minutes: the stuck sweep raises the refund well before that matters.
+    func pendingAction(_ id: RefundID) throws -> String? {
+        try db.query("""
+            SELECT action_pending FROM refunds
+            WHERE refund_id = $1::uuid AND action_pending_at > now() - interval '10 minutes'
+            """, [id.rawValue]).first?.optionalString("action_pending")
     }
 
     /// Times are kept to the millisecond, as messages carry them: an action stored with microseconds would sort after

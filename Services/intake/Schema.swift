@@ -112,5 +112,12 @@ enum Schema {
             CREATE INDEX refunds_system_steps ON refunds ((coalesce(state_at, created_at)))
                 WHERE stuck_since IS NULL AND state IN ('submitted', 'approved', 'supplier_verification', 'processing');
             """),
+        Migration(105, "actions in flight", """
+            -- An action intake accepted (withdrawal, appeal, fallback choice, reviewer decision) and published, until
+            -- a step at or after its time comes back: meanwhile a second one is refused (409 too_late), since the
+            -- stage deciding it would find the first one already applied.
+            ALTER TABLE refunds ADD COLUMN action_pending text,
+                                ADD COLUMN action_pending_at timestamptz;
+            """),
     ]
 }

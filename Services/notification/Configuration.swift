@@ -12,6 +12,7 @@ struct NotificationSettings: Sendable {
     /// `SMTP_STARTTLS=1`: an `smtp://` session must upgrade with STARTTLS (the mail is not sent in clear).
     var smtpStartTLS: Bool
     var mailFrom: String
+    var messageIdDomain: String
     /// A gateway silent this long is a failed attempt (retried later).
     var gatewayTimeoutSeconds: Int
     /// First pause after a failed attempt, doubling up to `maxRetryMillis`.
@@ -41,6 +42,11 @@ struct NotificationSettings: Sendable {
         mailFrom = try env.string("MAIL_FROM", default: "refunds@marketplace.example")
         guard NotificationHandler.email(mailFrom) != nil else {
             throw ConfigurationError(setting: "MAIL_FROM", problem: "must be an e-mail address")
+        }
+        messageIdDomain = try env.string("MAIL_MESSAGE_ID_DOMAIN", default: String(mailFrom.split(separator: "@").last ?? ""))
+        guard !messageIdDomain.isEmpty,
+              messageIdDomain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) else {
+            throw ConfigurationError(setting: "MAIL_MESSAGE_ID_DOMAIN", problem: "must be a domain name")
         }
         gatewayTimeoutSeconds = try env.int("GATEWAY_TIMEOUT_SECONDS", default: 10, range: 1...120)
         retryMillis = Int(try env.seconds("NOTIFY_RETRY_SECONDS", default: 2) * 1000)

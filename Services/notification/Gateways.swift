@@ -39,6 +39,9 @@ struct SMSGateway: Gateway {
 struct SMTPMailer: Gateway {
     let url: String
     let from: String
+    /// The right-hand side of every Message-ID (`MAIL_MESSAGE_ID_DOMAIN`; MAIL_FROM's domain by default), so ids are
+    /// unique to this installation.
+    let messageIdDomain: String
     let timeout: Int
     /// The CA that signed the SMTP server's certificate (nil: the system's CAs).
     var caFile: String? = nil
@@ -46,7 +49,7 @@ struct SMTPMailer: Gateway {
     var requireStartTLS = false
 
     func send(_ d: Delivery) -> SendResult {
-        let message = Self.compose(d, from: from)
+        let message = Self.compose(d, from: from, messageIdDomain: messageIdDomain)
         var code: Int = 0
         var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let rc = message.withCString { text in
@@ -59,7 +62,7 @@ struct SMTPMailer: Gateway {
     }
 
     /// RFC 5322 message with a UTF-8 subject (RFC 2047 base64) and body (base64), CRLF line ends.
-    static func compose(_ d: Delivery, from: String) -> String {
+    static func compose(_ d: Delivery, from: String, messageIdDomain: String) -> String {
         let subject = "=?UTF-8?B?" + Data(d.title.utf8).base64EncodedString() + "?="
         let body = Data(d.body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn,
                                                                    .endLineWithLineFeed])
@@ -68,7 +71,7 @@ struct SMTPMailer: Gateway {
         date.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
         return [
             "From: <\(from)>", "To: <\(d.address)>", "Subject: \(subject)", "Date: \(date.string(from: Date()))",
-            "Message-ID: <\(d.eventId).email@refunds>", "MIME-Version: 1.0",
+            "Message-ID: <\(d.eventId).email@\(messageIdDomain)>", "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: base64", "", body, "",
         ].joined(separator: "\r\n")
     }

@@ -8,7 +8,8 @@ enum Notification {
     static func definition(_ env: Environment) throws -> StageDefinition {
         let settings = try NotificationSettings(env)
         let sms = SMSGateway(url: settings.smsURL, timeout: Double(settings.gatewayTimeoutSeconds))
-        let mail = SMTPMailer(url: settings.smtpURL, from: settings.mailFrom, timeout: settings.gatewayTimeoutSeconds,
+        let mail = SMTPMailer(url: settings.smtpURL, from: settings.mailFrom, messageIdDomain: settings.messageIdDomain,
+                              timeout: settings.gatewayTimeoutSeconds,
                               caFile: settings.smtpCAFile, requireStartTLS: settings.smtpStartTLS)
         // Several senders per channel: one slow answer holds up only its own message (claims skip locked rows).
         let senders = (0..<settings.sendersPerChannel).flatMap { n in

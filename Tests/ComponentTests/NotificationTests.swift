@@ -117,6 +117,9 @@ extension Component {
                 == ["Refund approved: ¥123.45", "Refund on its way: ¥123.45", "Your refund is late",
                     "Refund credited: ¥123.45"])
             #expect(mail.allSatisfy { ($0["to"] as? [String]) == [email] })
+            // The installation's own domain (MAIL_FROM's by default) on the right of every Message-ID.
+            #expect(mail.allSatisfy { ($0["messageId"] as? String)?.contains(".email@marketplace.example") == true },
+                    "\(mail.map { $0["messageId"] ?? "-" })")
             let inbox = try s.inbox(IntakeAPITests.b1, refund: id)
             #expect(inbox.compactMap { $0["step"] as? String }.sorted()
                 == ["approved", "credited", "processing", "processing"])

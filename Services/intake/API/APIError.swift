@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import RefundModel
 
 /// Every refusal of the API: an HTTP status, a stable machine-readable code, and a message for humans.
 /// Sent as `{"error": {"code": …, "message": …}}`.
@@ -22,6 +23,10 @@ struct APIError: Error, Sendable {
     }
     static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
     static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code, message) }
+    /// An earlier action on the refund is still being applied downstream: this one could not take effect.
+    static func tooLate(_ pending: String, state: RefundState) -> APIError {
+        APIError(.conflict, "too_late", "a \(pending) is being applied to this refund (now \(state.rawValue)); look again shortly")
+    }
 
     var body: [String: [String: String]] { ["error": ["code": code, "message": message]] }
 }

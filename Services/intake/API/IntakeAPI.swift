@@ -76,7 +76,9 @@ struct IntakeAPI: Sendable {
                 let record = RefundRecord(
                     refundId: id, buyerId: buyerId, orderId: orderId, lineId: lineId, state: .submitted,
                     reason: reason.rawValue, currency: line.paid.currency.code, requestedFen: requested?.minorUnits,
-                    amountFen: nil, evidence: try repo.json(evidence), preferredRoute: route.rawValue,
+                    amountFen: nil,
+                    evidence: try repo.json(evidence.map { StoredEvidence($0, addedBy: "buyer", at: now) }),
+                    preferredRoute: route.rawValue,
                     appealed: false, excludedReviewer: nil, findings: nil, expectedNextBy: nil, createdAt: now)
                 try repo.insert(record)
                 try repo.appendStep(id, step: RefundState.submitted.rawValue, at: now, actor: "buyer",
@@ -140,6 +142,10 @@ struct IntakeAPI: Sendable {
                 let now = Date()
                 let action = BuyerAction(refundId: refundId, buyerId: buyerId, evidence: evidence, note: note,
                                          fallback: fallback, at: now)
+                // Evidence only adds to the file; the other actions change the refund's path, one at a time.
+                if kind != "evidence", let pending = try repo.pendingAction(refundId) {
+                    throw APIError.tooLate(pending, state: r.state)
+                }
                 let type: String
                 switch kind {
                 case "evidence":
@@ -147,13 +153,13 @@ struct IntakeAPI: Sendable {
                         throw APIError.conflict("invalid_state", "evidence can be added only while the refund waits")
                     }
                     guard !evidence.isEmpty else { throw APIError.badRequest("missing_field", "evidence is required") }
-                    try repo.addEvidence(refundId, evidence)
+                    try repo.addEvidence(refundId, evidence.map { StoredEvidence($0, addedBy: "buyer", at: now) })
                     type = MessageType.evidenceAdded
                 case "appeal":
                     guard r.state == .rejected, !r.appealed else {
                         throw APIError.conflict("appeal_not_allowed", "only a rejected refund can be appealed, once")
                     }
-                    try repo.addEvidence(refundId, evidence)
+                    try repo.addEvidence(refundId, evidence.map { StoredEvidence($0, addedBy: "buyer", at: now) })
                     try repo.markAppealed(refundId)
                     type = MessageType.refundAppealed
                 case "fallback":
@@ -163,7 +169,8 @@ struct IntakeAPI: Sendable {
                     type = MessageType.fallbackChosen
                 default:
                     guard r.state.canMove(to: .withdrawn) else {
-                        throw APIError.conflict("invalid_state", "a refund can be withdrawn only before money moves")
+                        throw APIError.conflict("too_late", "a refund can be withdrawn only before it is approved "
+                                                    + "(now \(r.state.rawValue))")
                     }
                     type = MessageType.refundWithdrawn
                 }
@@ -173,6 +180,7 @@ struct IntakeAPI: Sendable {
                 try repo.appendStep(refundId, step: type.replacingOccurrences(of: "refund.", with: ""), at: now,
                                     actor: "buyer", explanation: chosen ?? note)
                 try tx.publish(type, Envelope(type: type, correlationId: refundId.description, payload: action))
+                if kind != "evidence" { try repo.markActionPending(refundId, kind, at: now) }
                 guard let updated = try repo.refund(refundId) else { throw APIError.notFound("refund_not_found", "") }
                 return try Self.encode(RefundView(updated, steps: try repo.timeline(refundId)))
             }
@@ -239,6 +247,7 @@ struct IntakeAPI: Sendable {
                 guard [.manualReview, .appealed, .disputed].contains(r.state) else {
                     throw APIError.conflict("invalid_state", "the refund is not waiting for a reviewer")
                 }
+                if let pending = try repo.pendingAction(refundId) { throw APIError.tooLate(pending, state: r.state) }
                 if r.state == .disputed, kind == .askEvidence {
                     throw APIError.conflict("invalid_state", "a dispute is approved or rejected")
                 }
@@ -258,6 +267,7 @@ struct IntakeAPI: Sendable {
                 // A dispute between buyer and supplier is arbitrated where the supplier's answer lives.
                 let key = r.state == .disputed ? Topology.Key.arbitrationDecided : Topology.Key.reviewerDecided
                 try tx.publish(key, Envelope(type: key, correlationId: refundId.description, payload: d))
+                try repo.markActionPending(refundId, "reviewer decision", at: d.at)
                 return try Self.encode(["accepted": true])
             }
         }

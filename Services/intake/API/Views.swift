@@ -33,6 +33,8 @@ struct RefundView: Encodable, Sendable {
     var missingEvidence: [String]?
     /// Why it was rejected, while it stands rejected.
     var rejectionReason: String?
+    /// Everything the buyer sent, in the order it was added (DOMAIN.md §3: the reviewer sees it; so does the buyer).
+    var evidence: [StoredEvidence]
     var timeline: [Step]
 
     init(_ r: RefundRecord, steps: [TimelineStep]) {
@@ -50,6 +52,7 @@ struct RefundView: Encodable, Sendable {
         createdAt = r.createdAt
         expectedNextBy = r.expectedNextBy
         overdueSince = r.overdueSince
+        evidence = StoredEvidence.decode(r.evidence)
         timeline = steps.map {
             Step(step: $0.step, at: $0.at, actor: $0.actor, rule: $0.rule, explanation: $0.explanation,
                  amount: money($0.amountFen),
@@ -59,6 +62,29 @@ struct RefundView: Encodable, Sendable {
         let last = timeline.last { $0.step == r.state.rawValue }
         if r.state == .needsEvidence { missingEvidence = last?.missingEvidence ?? [] }
         if r.state == .rejected || r.state == .rejectedFinal { rejectionReason = last?.explanation }
+    }
+}
+
+/// One item of a refund's evidence as intake keeps it: what the buyer sent (text verbatim: escaping is the
+/// displaying page's job), when it was added and by whom. Items stored before the time was kept have none.
+struct StoredEvidence: Codable, Sendable {
+    var kind: EvidenceKind
+    var reference: String?
+    var text: String?
+    var addedAt: Date?
+    var addedBy: String?
+
+    init(_ item: EvidenceItem, addedBy: String, at: Date) {
+        kind = item.kind
+        reference = item.reference
+        text = item.text
+        addedAt = MessageCoding.millis(at)
+        self.addedBy = addedBy
+    }
+
+    /// The refund's stored evidence column (a JSON array), for the views.
+    static func decode(_ json: String) -> [StoredEvidence] {
+        (try? MessageCoding.decoder().decode([StoredEvidence].self, from: Data(json.utf8))) ?? []
     }
 }
 
