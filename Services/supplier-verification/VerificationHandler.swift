@@ -30,6 +30,12 @@ struct VerificationHandler: StageHandler {
         let repo = RequestRepository(db: tx.db)
         guard let r = try repo.load(requestId: id), try repo.settle(id, from: "waiting", to: "timed_out") else { return }
         try repo.count(r.supplierId, .silent)
+        if r.approved.advanceCompensation {
+            // Paid at approval: silence books the clawback like any answer (PROTOCOL.md), nothing for the buyer.
+            try repo.chargeDeposit(r.supplierId, refund: r.approved.refundId, amount: r.approved.amount,
+                                   cause: "advance_compensation")
+            return
+        }
         try status(r.approved, .supplierVerification, actor: "system", tx: tx,
                    why: "the supplier did not answer by the deadline: decided in your favour")
         try verified(r.approved, amount: r.approved.amount, outcome: .silentSupplier, tx: tx)
@@ -45,6 +51,9 @@ struct VerificationHandler: StageHandler {
         let requestId = UUID()
         let answerBy = Date().addingTimeInterval(settings.answerWithin)
         guard try repo.insert(requestId: requestId, approved: a, answerBy: answerBy) else { return }
+        // Advance compensation (platform fault, review SLA breached): the buyer is paid now, not after the supplier;
+        // the request still goes out and its answer (or silence) settles what the supplier owes (DOMAIN.md §3).
+        if a.advanceCompensation { try verified(a, amount: a.amount, outcome: .advanceCompensation, tx: tx) }
         let request = VerificationRequest(
             requestId: requestId.uuidString.lowercased(), refundId: a.refundId.description, orderId: a.orderId,
             lineId: a.lineId, productKind: a.productKind, itemReference: "\(a.orderId)/\(a.lineId)", reason: a.reason,
@@ -53,6 +62,7 @@ struct VerificationHandler: StageHandler {
                        Envelope(type: SupplierProtocol.requestType, schemaVersion: SupplierProtocol.schemaVersion,
                                 correlationId: a.refundId.description, payload: request))
         try tx.schedule(kind: Self.answerTimer, key: request.requestId, dueAt: answerBy)
+        guard !a.advanceCompensation else { return }  // the buyer's timeline does not wait on the supplier
         try status(a, .supplierVerification, actor: "system", tx: tx,
                    why: "asking the supplier to confirm the item is unused", next: answerBy)
     }
@@ -84,11 +94,18 @@ struct VerificationHandler: StageHandler {
                 throw StageError.permanent("partial answer needs usedBp between 1 and 9999")
             }
         }
-        let next = reply.answer == .used ? "disputed" : "answered"
+        let a = r.approved
+        let next = reply.answer == .used && !a.advanceCompensation ? "disputed" : "answered"
         guard try repo.settle(id, from: "waiting", to: next, answer: reply) else { return }
         try tx.cancelDeadline(kind: Self.answerTimer, key: reply.requestId)
         try repo.count(supplier, .inTime)
-        let a = r.approved
+        if a.advanceCompensation {
+            // The platform paid at approval: whatever the answer, the supplier owes it back (PROTOCOL.md); the
+            // buyer's refund is already on its way and is not reopened by the answer.
+            try repo.chargeDeposit(supplier, refund: a.refundId, amount: a.amount, cause: "advance_compensation")
+            return log(a.refundId, "advance compensation: the answer \(reply.answer.rawValue) booked against the deposit",
+                       supplier: supplier)
+        }
         let actor = "supplier:\(supplier)"
         switch reply.answer {
         case .confirmed:
@@ -107,7 +124,7 @@ struct VerificationHandler: StageHandler {
         case .used:
             // The buyer's own proof of failure or non-use against the supplier's log: operations arbitrate.
             let contrary: Set<EvidenceKind> = [.activationFailureLog, .unusedProof]
-            if a.evidence.contains(where: contrary.contains) || a.advanceCompensation {
+            if a.evidence.contains(where: contrary.contains) {
                 try status(a, .disputed, actor: actor, tx: tx,
                            why: "the supplier says the item was used; your evidence says otherwise: operations will "
                                + "arbitrate (3-5 working days)")
@@ -116,10 +133,6 @@ struct VerificationHandler: StageHandler {
                 try status(a, .rejectedFinal, actor: actor, tx: tx,
                            why: "the supplier's log shows the item was used" + (reply.usedAt.map { " at \($0)" } ?? ""))
             }
-        }
-        // The platform already paid in advance: the supplier owes it back whatever it answers (DOMAIN.md §3).
-        if a.advanceCompensation {
-            try repo.chargeDeposit(supplier, refund: a.refundId, amount: a.amount, cause: "advance_compensation")
         }
     }
 

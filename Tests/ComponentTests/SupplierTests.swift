@@ -37,15 +37,16 @@ extension Component {
             return (s, sandbox)
         }
 
-        /// Places a delivered card-code order supplied by `supplier` and applies (invalid code, with the buyer's
-        /// activation-failure log): auto-review approves it, so it goes to the supplier.
-        static func refund(_ s: ServiceProcesses, supplier: String, paid: Int64 = 10_000) throws -> String {
+        /// Places a delivered card-code order supplied by `supplier` and applies (by default: invalid code, with the
+        /// buyer's activation-failure log): auto-review approves it, so it goes to the supplier.
+        static func refund(_ s: ServiceProcesses, supplier: String, paid: Int64 = 10_000,
+                           body: ((String) -> [String: Any])? = nil) throws -> String {
             let o = TestStack.unique("sv")
             var facts = IntakeAPITests.order(o, paid: paid)
             facts.lines[0].supplierId = supplier
             try IntakeAPITests.place(s, facts)
             let r = try s.http("POST", "/v1/refunds", token: IntakeAPITests.b1,
-                               body: s.json(IntakeAPITests.applyBody(o)),
+                               body: s.json(body?(o) ?? IntakeAPITests.applyBody(o)),
                                headers: ["Idempotency-Key": UUID().uuidString])
             return try #require(r.json["id"] as? String, "\(r.status)")
         }
@@ -206,6 +207,43 @@ extension Component {
             #expect(s.log("supplier-verification").contains("duplicate reply ignored"))
             let r = try s.http("GET", "/v1/refunds/\(silent)", token: IntakeAPITests.b1).json
             #expect(Self.explanations(r).contains { $0.contains("decided in your favour") })
+        }
+
+        @Test("advance compensation (platform fault, no evidence): paid at approval, not after the supplier; a silent or a 'used' supplier is charged its deposit, nothing is disputed")
+        func advanceCompensation() throws {
+            let (s, sandbox) = try Self.start()
+            defer { Self.stop(s, sandbox) }
+            let verified = Verified()
+            let before = try Self.stats()
+            let platformFault = { (o: String) in IntakeAPITests.applyBody(o, reason: .platformFault, evidence: []) }
+            let silent = try Self.refund(s, supplier: "sup-silent", paid: 5_000, body: platformFault)
+            let used = try Self.refund(s, supplier: "sup-used", paid: 6_000, body: platformFault)
+            // Paid now: verified at approval, well before the supplier's 3-second deadline decides anything.
+            let v1 = try #require(try verified.wait(silent, seconds: 10))
+            let v2 = try #require(try verified.wait(used, seconds: 10))
+            #expect(v1.outcome == .advanceCompensation && v1.amount.minorUnits == 5_000)
+            #expect(v2.outcome == .advanceCompensation && v2.amount.minorUnits == 6_000)
+            let db = try TestStack.database()
+            defer { db.close() }
+            // The request still went to each supplier; its answer (or the deadline) settles the clawback.
+            let charged = TestStack.eventually(15) {
+                let after = (try? Self.stats()) ?? [:]
+                return Self.delta(before, after, "sup-silent", "depositChargedFen") == 5_000
+                    && Self.delta(before, after, "sup-used", "depositChargedFen") == 6_000
+            }
+            #expect(charged, "the silent and the 'used' supplier are both charged the advance")
+            let after = try Self.stats()
+            #expect(Self.delta(before, after, "sup-silent", "silent") == 1)
+            #expect(Self.delta(before, after, "sup-used", "answeredInTime") == 1)
+            Thread.sleep(forTimeInterval: 1)
+            try verified.poll()
+            #expect(verified.byRefund[silent]?.count == 1 && verified.byRefund[used]?.count == 1, "paid once each")
+            for id in [silent, used] {
+                let r = try s.http("GET", "/v1/refunds/\(id)", token: IntakeAPITests.b1).json
+                let steps = (r["timeline"] as? [[String: Any]] ?? []).compactMap { $0["step"] as? String }
+                #expect(!steps.contains("disputed") && !steps.contains("supplier_verification") && !steps.contains("needs_evidence"),
+                        "the buyer's path never waits on the supplier: \(steps)")
+            }
         }
     }
 }

@@ -52,7 +52,9 @@ public enum EvidencePolicy {
     public static func required(kind: ProductKind, reason: RefundReason) -> [EvidenceRequirement] {
         switch reason {
         case .notDelivered: return [EvidenceRequirement(.orderPage), EvidenceRequirement(.deliveryStatus)]
-        case .platformFault: return [EvidenceRequirement(.paymentStatement)]
+        // DOMAIN.md §2: none from the buyer (the platform checks its own payment records); an attached payment
+        // statement is kept and shown to the reviewer like any evidence.
+        case .platformFault: return []
         case .notAsDescribed: return [EvidenceRequirement(.productPage), EvidenceRequirement(.differenceProof)]
         case .wrongAccount, .accountBanned: return []
         case .invalidCode, .noReason, .partlyUsed, .serviceIncomplete: return byKind(kind)

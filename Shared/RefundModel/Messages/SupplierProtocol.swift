@@ -85,6 +85,8 @@ public struct RefundVerified: Codable, Sendable {
         case silentSupplier = "silent_supplier"
         case arbitratedForBuyer = "arbitrated_for_buyer"
         case unknownOrder = "unknown_order"
+        /// Platform fault or review SLA breached: paid at once; the supplier's answer only books the clawback.
+        case advanceCompensation = "advance_compensation"
     }
 
     public var approved: RefundApproved
