@@ -13,9 +13,9 @@ extension Component {
     /// CHAOS_FAULTS); scripts/test at CI size.
     @Suite("Chaos: mixed load, random faults, invariants", .serialized)
     struct ChaosTests {
-        /// The driver (ScaleOutTests.load) mints its buyers' tokens with the scale-out test's secret.
-        static let callbackSecret = ScaleOutTests.callbackSecret
-        static let jwtSecret = ScaleOutTests.jwtSecret
+        /// The driver mints its buyers' tokens with the load driver's secret.
+        static let callbackSecret = LoadDriver.callbackSecret
+        static let jwtSecret = LoadDriver.jwtSecret
         static let suppliers = ["sup-confirm": "confirmed", "sup-twice": "twice", "sup-partial": "partial:4000",
                                 "sup-garbage": "garbage"]
         static var setting: [String: String] { ProcessInfo.processInfo.environment }
@@ -59,7 +59,7 @@ extension Component {
 
             let run = TestStack.unique("chaos")
             let progress = NSTemporaryDirectory() + run + ".progress"
-            let driver = try ScaleOutTests.load(count: count, intakes: fleet.of("intake").map(\.httpPort),
+            let driver = try LoadDriver.process(count: count, intakes: fleet.of("intake").map(\.httpPort),
                                                 channelPort: channelPort, run: run)
             driver.environment?.merge([
                 "LOAD_MIX": "fast=3,wechat=1,bank=2,closed=1,supplier=3",

@@ -54,14 +54,14 @@ extension Component {
                 "SANDBOX_HTTP_PORT": String(channelPort), "SANDBOX_PROCESSING_SECONDS": "1",
                 "SANDBOX_PROCESSING_CHANNELS": "bank_card",
                 "SANDBOX_CALLBACK_URL": "http://127.0.0.1:\(callbackPort)/v1/channel-callbacks",
-                "SANDBOX_CALLBACK_SECRET": ScaleOutTests.callbackSecret,
+                "SANDBOX_CALLBACK_SECRET": LoadDriver.callbackSecret,
             ], ready: "Server started").0)
             let fleet = try ServiceProcesses.orStop(tools) {
                 try Fleet([("intake", 1), ("auto-review", 1), ("supplier-verification", 1), ("payout", 1),
                            ("notification", 1)], env: [
-                    "JWT_HS256_SECRET": ScaleOutTests.jwtSecret, "RATE_LIMIT_ADDRESS_WRITES_PER_MINUTE": "1000000",
+                    "JWT_HS256_SECRET": LoadDriver.jwtSecret, "RATE_LIMIT_ADDRESS_WRITES_PER_MINUTE": "1000000",
                     "CHANNEL_URL": "http://127.0.0.1:\(channelPort)",
-                    "CHANNEL_SECRETS": "*=\(ScaleOutTests.callbackSecret)", "PAYOUT_POLL_SECONDS": "1",
+                    "CHANNEL_SECRETS": "*=\(LoadDriver.callbackSecret)", "PAYOUT_POLL_SECONDS": "1",
                 ], perService: perService, fixedCallbackPort: ("payout", callbackPort))
             }
             defer { fleet.stop() }
@@ -78,7 +78,7 @@ extension Component {
             let leader = leading.max { $0.value < $1.value }?.key ?? "refunds-cluster-1@localhost"
             let node = Int(leader.split(separator: "-").last?.split(separator: "@").first ?? "1") ?? 1
 
-            let driver = try ScaleOutTests.load(count: Int(ProcessInfo.processInfo.environment["CLUSTER_REFUNDS"] ?? "") ?? 600,
+            let driver = try LoadDriver.process(count: Int(ProcessInfo.processInfo.environment["CLUSTER_REFUNDS"] ?? "") ?? 600,
                                                 intakes: [fleet.of("intake")[0].httpPort], channelPort: channelPort,
                                                 run: TestStack.unique("cluster"))
             var env = driver.environment ?? [:]
