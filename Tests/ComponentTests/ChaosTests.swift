@@ -13,9 +13,6 @@ extension Component {
     /// CHAOS_FAULTS); scripts/test at CI size.
     @Suite("Chaos: mixed load, random faults, invariants", .serialized)
     struct ChaosTests {
-        /// The driver mints its buyers' tokens with the load driver's secret.
-        static let callbackSecret = LoadDriver.callbackSecret
-        static let jwtSecret = LoadDriver.jwtSecret
         static let suppliers = ["sup-confirm": "confirmed", "sup-twice": "twice", "sup-partial": "partial:4000",
                                 "sup-garbage": "garbage"]
         static var setting: [String: String] { ProcessInfo.processInfo.environment }
@@ -32,22 +29,17 @@ extension Component {
             let notifyPort = TestStack.freePort(), smtpPort = TestStack.freePort()
             var tools: [Process] = []
             defer { for t in tools where t.isRunning { t.terminate(); t.waitUntilExit() } }
-            tools.append(try ServiceProcesses.launchTool("payment-sandbox", env: [
-                "SANDBOX_HTTP_PORT": String(channelPort), "SANDBOX_PROCESSING_SECONDS": "1",
-                "SANDBOX_PROCESSING_CHANNELS": "bank_card",
-                "SANDBOX_CALLBACK_URL": "http://127.0.0.1:\(callbackPort)/v1/channel-callbacks",
-                "SANDBOX_CALLBACK_SECRET": Self.callbackSecret,
-            ], ready: "Server started").0)
+            tools.append(try LoadDriver.paymentSandbox(port: channelPort, callbackPort: callbackPort))
             tools.append(try ServiceProcesses.launchTool("notify-sandbox", env: [
                 "SANDBOX_HTTP_PORT": String(notifyPort), "SANDBOX_SMTP_PORT": String(smtpPort),
             ], ready: "Server started").0)
             let fleet = try ServiceProcesses.orStop(tools) {
                 try Fleet([("intake", 2), ("auto-review", 2), ("supplier-verification", 2), ("payout", 3),
                            ("notification", 2)], env: [
-                    "JWT_HS256_SECRET": Self.jwtSecret, "RATE_LIMIT_ADDRESS_WRITES_PER_MINUTE": "1000000",
+                    "JWT_HS256_SECRET": LoadDriver.jwtSecret, "RATE_LIMIT_ADDRESS_WRITES_PER_MINUTE": "1000000",
                     "SUPPLIER_IDS": Self.suppliers.keys.sorted().joined(separator: ","),
                     "SUPPLIER_ANSWER_SECONDS": "10", "CHANNEL_URL": "http://127.0.0.1:\(channelPort)",
-                    "CHANNEL_SECRETS": "*=\(Self.callbackSecret)", "PAYOUT_POLL_SECONDS": "1",
+                    "CHANNEL_SECRETS": "*=\(LoadDriver.callbackSecret)", "PAYOUT_POLL_SECONDS": "1",
                     "SMS_URL": "http://127.0.0.1:\(notifyPort)/v1/sms", "SMTP_URL": "smtp://127.0.0.1:\(smtpPort)",
                     "NOTIFY_RETRY_SECONDS": "1", "NOTIFY_MAX_RETRY_SECONDS": "5",
                 ], fixedCallbackPort: ("payout", callbackPort))

@@ -50,12 +50,7 @@ extension Component {
             let channelPort = TestStack.freePort(), callbackPort = TestStack.freePort()
             var tools: [Process] = []
             defer { for t in tools where t.isRunning { t.terminate(); t.waitUntilExit() } }
-            tools.append(try ServiceProcesses.launchTool("payment-sandbox", env: [
-                "SANDBOX_HTTP_PORT": String(channelPort), "SANDBOX_PROCESSING_SECONDS": "1",
-                "SANDBOX_PROCESSING_CHANNELS": "bank_card",
-                "SANDBOX_CALLBACK_URL": "http://127.0.0.1:\(callbackPort)/v1/channel-callbacks",
-                "SANDBOX_CALLBACK_SECRET": LoadDriver.callbackSecret,
-            ], ready: "Server started").0)
+            tools.append(try LoadDriver.paymentSandbox(port: channelPort, callbackPort: callbackPort))
             let fleet = try ServiceProcesses.orStop(tools) {
                 try Fleet([("intake", 1), ("auto-review", 1), ("supplier-verification", 1), ("payout", 1),
                            ("notification", 1)], env: [

@@ -20,4 +20,15 @@ enum LoadDriver {
         ]) { $1 }
         return p
     }
+
+    /// The payment sandbox as the fleet tests run it: bank cards answer PROCESSING and are settled a second later by a
+    /// signed callback to payout on `callbackPort`; its ledger is the truth on money.
+    static func paymentSandbox(port: Int, callbackPort: Int) throws -> Process {
+        try ServiceProcesses.launchTool("payment-sandbox", env: [
+            "SANDBOX_HTTP_PORT": String(port), "SANDBOX_PROCESSING_SECONDS": "1",
+            "SANDBOX_PROCESSING_CHANNELS": "bank_card",
+            "SANDBOX_CALLBACK_URL": "http://127.0.0.1:\(callbackPort)/v1/channel-callbacks",
+            "SANDBOX_CALLBACK_SECRET": callbackSecret,
+        ], ready: "Server started").0
+    }
 }
