@@ -27,7 +27,7 @@ public enum HTTPStage {
             return 1
         }
         let stage = WorkerThread(name: "\(service)-stage") {
-            do { try runner.run(handleSignals: false) } catch {
+            do { try runner.run(handleSignals: false, migrated: true) } catch {
                 logger.critical("stage failed", metadata: ["error": "\(error)"])
             }
             // A stage that ends when nobody asked it to leaves a process that answers HTTP but moves nothing:

@@ -95,3 +95,23 @@ enum PostgresTime {
         return Date(timeIntervalSince1970: Double(Int(epoch) - offsetSeconds) + Double(micros) / 1_000_000)
     }
 }
+
+/// A one-dimensional array parameter in PostgreSQL's text form (`{"a","b"}`), for `$1::text[]` and
+/// `unnest($1::text[])`: one round trip for a list. Every element is quoted and escaped, whatever it holds.
+public struct PostgresArray: PostgresBindable {
+    public let postgresText: String
+
+    /// `nil` elements are SQL NULL.
+    public static func text(_ elements: [String?]) -> PostgresArray {
+        let quoted = elements.map { element -> String in
+            guard let e = element else { return "NULL" }
+            var out = "\""
+            for ch in e.unicodeScalars {
+                if ch == "\"" || ch == "\\" { out.append("\\") }
+                out.unicodeScalars.append(ch)
+            }
+            return out + "\""
+        }
+        return PostgresArray(postgresText: "{" + quoted.joined(separator: ",") + "}")
+    }
+}

@@ -65,6 +65,9 @@ public struct StageSettings: Sendable {
     public var prefetch: Int
     /// Deliveries handled in one database transaction.
     public var batchSize: Int
+    /// Under load (the last window held more than one delivery), how long a window waits for more deliveries
+    /// before its transaction: one commit then serves many messages. Idle, a lone delivery is handled at once.
+    public var windowLingerMillis: Int
     /// Outbox rows published per confirm round.
     public var relayBatchSize: Int
     /// Broker-side poison guard: deliveries before a message is dead-lettered.
@@ -93,6 +96,7 @@ public struct StageSettings: Sendable {
         databaseURL = try env.postgresURL()
         prefetch = try env.int("PREFETCH", default: 200, range: 1...5000)
         batchSize = try env.int("BATCH_SIZE", default: 100, range: 1...1000)
+        windowLingerMillis = try env.int("WINDOW_LINGER_MS", default: 5, range: 0...1000)
         relayBatchSize = try env.int("RELAY_BATCH_SIZE", default: 200, range: 1...5000)
         deliveryLimit = try env.int("DELIVERY_LIMIT", default: 5, range: 1...100)
         deadlinePollMillis = try env.int("DEADLINE_POLL_MS", default: 500, range: 10...60_000)

@@ -68,7 +68,7 @@ final class DeadlineRunner {
                     continue
                 }
                 do {
-                    try db.savepoint { db in
+                    try tx.isolated { db in
                         // Done with it unless the handler sets it again; gone already if it was moved meanwhile.
                         guard try db.execute(sql.completeDeadline, [id, attempts]) == 1 else { return }
                         try definition.handler.fire(d, in: tx)
@@ -83,7 +83,7 @@ final class DeadlineRunner {
                             metadata: ["error": "\(error)", "attempts": "\(attempts)"])
                 }
             }
-            if tx.outboxCount > 0 { try db.notify(sql.notifyChannel) }
+            try tx.finish()
         }
         return claimed.count
     }

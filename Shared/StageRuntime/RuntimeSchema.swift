@@ -64,8 +64,7 @@ public enum RuntimeSchema {
 struct RuntimeSQL: Sendable {
     let schema: String
     let notifyChannel: String
-    let insertInbox: String
-    let insertOutbox: String
+    let insertInboxIds: String
     let claimOutbox: String
     let deleteOutbox: String
     let failOutbox: String
@@ -81,10 +80,10 @@ struct RuntimeSQL: Sendable {
     init(schema: String) {
         self.schema = schema
         notifyChannel = "outbox_" + schema
-        insertInbox = "INSERT INTO \(schema).inbox (message_id) VALUES ($1) ON CONFLICT DO NOTHING"
-        insertOutbox = """
-            INSERT INTO \(schema).outbox (exchange, routing_key, message_id, type, correlation_id, headers, body)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::bytea)
+        // A window's message ids at once; returns those not seen before (an id twice in the list comes back once).
+        insertInboxIds = """
+            INSERT INTO \(schema).inbox (message_id) SELECT unnest($1::text[])
+            ON CONFLICT DO NOTHING RETURNING message_id
             """
         claimOutbox = """
             SELECT id, exchange, routing_key, message_id, type, correlation_id, headers::text AS headers, body,
@@ -140,5 +139,15 @@ struct RuntimeSQL: Sendable {
             DELETE FROM \(schema).inbox WHERE message_id IN (SELECT message_id FROM \(schema).inbox
             WHERE received_at < now() - make_interval(secs => $1::double precision) ORDER BY received_at LIMIT 1000)
             """
+    }
+
+    /// `rows` outgoing messages in one statement (7 parameters each, in `OutboxRow`'s order).
+    func insertOutbox(rows: Int) -> String {
+        let values = (0..<rows).map { r in
+            let p = r * 7
+            return "($\(p + 1), $\(p + 2), $\(p + 3), $\(p + 4), $\(p + 5), $\(p + 6)::jsonb, $\(p + 7)::bytea)"
+        }
+        return "INSERT INTO \(schema).outbox (exchange, routing_key, message_id, type, correlation_id, headers, body) VALUES "
+            + values.joined(separator: ", ")
     }
 }

@@ -89,10 +89,11 @@ public final class StageRunner: Sendable {
         if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
     }
 
-    /// Blocks until stopped. Installs SIGTERM/SIGINT handlers when `handleSignals` is set.
-    public func run(handleSignals: Bool = true) throws {
+    /// Blocks until stopped. Installs SIGTERM/SIGINT handlers when `handleSignals` is set; applies migrations first
+    /// unless the caller did (`HTTPStage` migrates before its server starts, once).
+    public func run(handleSignals: Bool = true, migrated: Bool = false) throws {
         if handleSignals { installSignalHandlers() }
-        try migrate()
+        if !migrated { try migrate() }
         let sql = RuntimeSQL(schema: definition.schema)
         let decls = declarations
         let declare: @Sendable (AMQPConnection) throws -> Void = { c in

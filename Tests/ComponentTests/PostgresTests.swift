@@ -38,6 +38,20 @@ extension Component {
             try db.simple("DROP TABLE \(table)")
         }
 
+        @Test("a text array parameter carries awkward elements and NULLs verbatim, in order")
+        func textArray() throws {
+            let db = try TestStack.database()
+            let elements: [String?] = Self.awkward.map { Optional($0) } + [nil, "NULL", "{a,b}", "a,b", " padded ", "\\\"", nil]
+            let rows = try db.query("SELECT u, u IS NULL AS missing FROM unnest($1::text[]) WITH ORDINALITY AS t(u, n) ORDER BY n",
+                                    [PostgresArray.text(elements)])
+            #expect(rows.count == elements.count)
+            for (row, e) in zip(rows, elements) {
+                #expect(try row.bool("missing") == (e == nil))
+                if let e { #expect(try row.string("u") == e) }
+            }
+            #expect(try db.query("SELECT cardinality($1::text[]) AS n", [PostgresArray.text([])])[0].int("n") == 0)
+        }
+
         @Test("an error inside a transaction rolls everything back")
         func rollback() throws {
             let db = try TestStack.database()
