@@ -163,20 +163,31 @@ struct RefundRepository {
     /// only joins the timeline. Facts an older step carries that nothing newer set (findings, the excluded
     /// reviewer) are kept. Returns whether the event became the current state.
     func apply(_ e: RefundStatusEvent, messageId: String) throws -> Bool {
-        let newer = try db.execute("""
-            UPDATE refunds SET state = $2, amount_fen = coalesce($3::bigint, amount_fen),
-                   findings = coalesce($4::jsonb, findings), excluded_reviewer = coalesce($5, excluded_reviewer),
-                   expected_next_by = $6::timestamptz, updated_at = now(),
-                   overdue_since = CASE WHEN $7::boolean THEN coalesce(overdue_since, $8::timestamptz)
-                                        WHEN state <> $2 THEN NULL ELSE overdue_since END,
-                   stuck_since = CASE WHEN state <> $2 THEN NULL ELSE stuck_since END,
-                   action_pending = CASE WHEN $8::timestamptz >= action_pending_at THEN NULL ELSE action_pending END,
-                   action_pending_at = CASE WHEN $8::timestamptz >= action_pending_at THEN NULL ELSE action_pending_at END,
-                   state_at = $8::timestamptz, state_progress = $9::int
-            WHERE refund_id = $1::uuid
-              AND (coalesce(state_at, '-infinity'), state_progress) <= ($8::timestamptz, $9::int)
+        // The state change and the timeline row in one round trip (intake projects about six events per refund).
+        let newer = try db.query("""
+            WITH changed AS (
+                UPDATE refunds SET state = $2, amount_fen = coalesce($3::bigint, amount_fen),
+                       findings = coalesce($4::jsonb, findings), excluded_reviewer = coalesce($5, excluded_reviewer),
+                       expected_next_by = $6::timestamptz, updated_at = now(),
+                       overdue_since = CASE WHEN $7::boolean THEN coalesce(overdue_since, $8::timestamptz)
+                                            WHEN state <> $2 THEN NULL ELSE overdue_since END,
+                       stuck_since = CASE WHEN state <> $2 THEN NULL ELSE stuck_since END,
+                       action_pending = CASE WHEN $8::timestamptz >= action_pending_at THEN NULL ELSE action_pending END,
+                       action_pending_at = CASE WHEN $8::timestamptz >= action_pending_at THEN NULL
+                                                ELSE action_pending_at END,
+                       state_at = $8::timestamptz, state_progress = $9::int
+                WHERE refund_id = $1::uuid
+                  AND (coalesce(state_at, '-infinity'), state_progress) <= ($8::timestamptz, $9::int)
+                RETURNING 1),
+            step AS (\(Self.insertStepAfterProjection))
+            SELECT count(*)::int AS n FROM changed
             """, [e.refundId.rawValue, e.step.rawValue, e.amount?.minorUnits, try e.findings.map(json),
-                  e.excludedReviewer, e.expectedNextBy, e.overdue == true, e.at, e.step.progress]) == 1
+                  e.excludedReviewer, e.expectedNextBy, e.overdue == true, e.at, e.step.progress]
+                + (try stepParameters(e.refundId, step: e.step.rawValue, at: e.at, actor: e.actor,
+                                      rule: e.rule?.rawValue, explanation: e.explanation,
+                                      amountFen: e.amount?.minorUnits, missing: e.missingEvidence,
+                                      expectedNextBy: e.expectedNextBy, messageId: messageId)))
+            .first?.int("n") == 1
         if !newer {
             try db.query("""
                 UPDATE refunds SET findings = coalesce(findings, $2::jsonb),
@@ -186,9 +197,6 @@ struct RefundRepository {
                 WHERE refund_id = $1::uuid
                 """, [e.refundId.rawValue, try e.findings.map(json), e.excludedReviewer, e.at])
         }
-        try appendStep(e.refundId, step: e.step.rawValue, at: e.at, actor: e.actor, rule: e.rule?.rawValue,
-                       explanation: e.explanation, amountFen: e.amount?.minorUnits,
-                       missing: e.missingEvidence, expectedNextBy: e.expectedNextBy, messageId: messageId)
         return newer
     }
 
@@ -213,13 +221,31 @@ struct RefundRepository {
     func appendStep(_ id: RefundID, step: String, at: Date, actor: String, rule: String? = nil,
                     explanation: String? = nil, amountFen: Int64? = nil, missing: [String]? = nil,
                     expectedNextBy: Date? = nil, messageId: String? = nil) throws {
-        try db.query("""
+        try db.query(Self.insertStep, try stepParameters(id, step: step, at: at, actor: actor, rule: rule,
+                                                         explanation: explanation, amountFen: amountFen,
+                                                         missing: missing, expectedNextBy: expectedNextBy,
+                                                         messageId: messageId))
+    }
+
+    /// The one statement that adds a timeline step, with its parameters from `$1` (or after `offset` others).
+    private static func timelineInsert(offset: Int) -> String {
+        let p = (1...11).map { "$\($0 + offset)" }
+        return """
             INSERT INTO timeline (refund_id, step, at, actor, rule, explanation, amount_fen, missing_evidence,
                                   expected_next_by, message_id, progress)
-            VALUES ($1::uuid, $2, $3::timestamptz, $4, $5, $6, $7::bigint, $8::jsonb, $9::timestamptz, $10, $11::int)
+            VALUES (\(p[0])::uuid, \(p[1]), \(p[2])::timestamptz, \(p[3]), \(p[4]), \(p[5]), \(p[6])::bigint,
+                    \(p[7])::jsonb, \(p[8])::timestamptz, \(p[9]), \(p[10])::int)
             ON CONFLICT (message_id) DO NOTHING
-            """, [id.rawValue, step, MessageCoding.millis(at), actor, rule, explanation, amountFen, try missing.map(json), expectedNextBy,
-                  messageId, RefundState(rawValue: step)?.progress ?? 0])
+            """
+    }
+    private static let insertStep = timelineInsert(offset: 0)
+    private static let insertStepAfterProjection = timelineInsert(offset: 9)
+
+    private func stepParameters(_ id: RefundID, step: String, at: Date, actor: String, rule: String?,
+                                explanation: String?, amountFen: Int64?, missing: [String]?, expectedNextBy: Date?,
+                                messageId: String?) throws -> [PostgresBindable?] {
+        [id.rawValue, step, MessageCoding.millis(at), actor, rule, explanation, amountFen, try missing.map(json),
+         expectedNextBy, messageId, RefundState(rawValue: step)?.progress ?? 0]
     }
 
     func timeline(_ id: RefundID) throws -> [TimelineStep] {

@@ -9,6 +9,23 @@ enum Channel: String, CaseIterable, Sendable {
     case inApp = "in_app"
 }
 
+/// How a buyer is reached (`buyer.profile`).
+struct Contact {
+    var phone: String?
+    var email: String?
+    var locale: BuyerLocale = .zh
+}
+
+/// A delivery an event asks for, before it is recorded.
+struct NewDelivery {
+    var channel: Channel
+    var address: String?
+    var title: String
+    var body: String
+    /// `sent` (in-app: the message itself goes out through the outbox) or `pending` (a sender sends it).
+    var state: String
+}
+
 struct Delivery {
     var eventId: String
     var channel: Channel
@@ -33,46 +50,54 @@ struct DeliveryRepository {
             """, [p.buyerId, p.phone, p.email, p.locale.rawValue, p.updatedAt])
     }
 
-    func contact(_ buyerId: String) throws -> (phone: String?, email: String?, locale: BuyerLocale) {
-        guard let row = try db.query("SELECT phone, email, locale FROM contacts WHERE buyer_id = $1", [buyerId]).first
-        else { return (nil, nil, .zh) }
-        return (try row.optionalString("phone"), try row.optionalString("email"),
-                BuyerLocale(rawValue: try row.string("locale")) ?? .zh)
-    }
-
-    /// Whether `step` (at `at`) is news to the buyer: true, and recorded as the refund's latest notified step, when it
-    /// comes after the step last notified and is not that same step again (unless it says the step is late); false
-    /// for a repeat or a late arrival. Steps are ordered by (time, progress), as intake's projection orders them,
-    /// never by arrival.
-    func isNews(refundId: RefundID, step: RefundState, at: Date, overdue: Bool) throws -> Bool {
-        try !db.query("""
-            INSERT INTO notified_steps AS n (refund_id, step, at, progress) VALUES ($1::uuid, $2, $3, $4)
-            ON CONFLICT (refund_id) DO UPDATE SET step = excluded.step, at = excluded.at, progress = excluded.progress
-            WHERE (n.at, n.progress) < (excluded.at, excluded.progress) AND (n.step <> excluded.step OR $5)
-            RETURNING 1
-            """, [refundId.rawValue, step.rawValue, at, step.progress, overdue]).isEmpty
+    /// Whether `step` (at `at`) is news to the buyer, and the buyer's contact, in one round trip. News: true, and
+    /// recorded as the refund's latest notified step, when it comes after the step last notified and is not that
+    /// same step again (unless it says the step is late); false for a repeat or a late arrival. Steps are ordered by
+    /// (time, progress), as intake's projection orders them, never by arrival. A buyer without a profile yet is
+    /// reached in-app only, in Chinese.
+    func news(refundId: RefundID, step: RefundState, at: Date, overdue: Bool, buyerId: String) throws
+        -> (isNews: Bool, contact: Contact) {
+        let row = try db.query("""
+            WITH news AS (
+                INSERT INTO notified_steps AS n (refund_id, step, at, progress) VALUES ($1::uuid, $2, $3, $4)
+                ON CONFLICT (refund_id) DO UPDATE SET step = excluded.step, at = excluded.at, progress = excluded.progress
+                WHERE (n.at, n.progress) < (excluded.at, excluded.progress) AND (n.step <> excluded.step OR $5)
+                RETURNING 1)
+            SELECT EXISTS (SELECT 1 FROM news) AS news, c.phone, c.email, c.locale
+            FROM (SELECT 1) one LEFT JOIN contacts c ON c.buyer_id = $6
+            """, [refundId.rawValue, step.rawValue, at, step.progress, overdue, buyerId]).first
+        guard let row else { return (false, Contact()) }
+        return (try row.bool("news"), Contact(phone: try row.optionalString("phone"),
+                                                email: try row.optionalString("email"),
+                                                locale: try row.optionalString("locale").flatMap(BuyerLocale.init) ?? .zh))
     }
 
     /// What a channel's senders listen on: a new pending delivery wakes that channel's senders (and only them) at
     /// its commit, so none waits for its poll (only the fallback for retries that come due later).
-    static func wakeChannel(_ channel: Channel) -> String { "notification_deliveries_\(channel.rawValue)" }
+    static func wakeChannel(_ channel: Channel) -> String { wakeChannelPrefix + channel.rawValue }
+    static let wakeChannelPrefix = "notification_deliveries_"
 
-    /// Records a delivery once per (event, channel); an address refused before is recorded as refused at once.
-    /// A pending one wakes the senders (the NOTIFY rides in the same statement: no extra round trip).
-    func add(eventId: String, channel: Channel, buyerId: String, refundId: RefundID, step: RefundState,
-             address: String?, title: String, body: String, state: String) throws {
+    /// Records an event's deliveries (one per channel) once each, in one statement; an address refused before is
+    /// recorded as refused at once. Pending ones wake their channel's senders (the NOTIFY rides in the same
+    /// statement: no extra round trip).
+    func add(_ rows: [NewDelivery], eventId: String, buyerId: String, refundId: RefundID, step: RefundState) throws {
         try db.query("""
-            WITH added AS (
+            WITH wanted AS (
+                SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+                    AS w(channel, address, title, body, state)),
+            added AS (
                 INSERT INTO deliveries (event_id, channel, buyer_id, refund_id, step, address, title, body, state,
                                         last_error)
-                SELECT $1, $2, $3, $4::uuid, $5, $6, $7, $8,
-                       CASE WHEN r.reason IS NULL THEN $9 ELSE 'refused' END, r.reason
-                FROM (SELECT 1) one LEFT JOIN refused_addresses r ON r.channel = $2 AND r.address = $6
+                SELECT $1, w.channel, $2, $3::uuid, $4, w.address, w.title, w.body,
+                       CASE WHEN r.reason IS NULL THEN w.state ELSE 'refused' END, r.reason
+                FROM wanted w LEFT JOIN refused_addresses r ON r.channel = w.channel AND r.address = w.address
                 ON CONFLICT DO NOTHING
-                RETURNING state)
-            SELECT pg_notify($10, '') FROM added WHERE state = 'pending'
-            """, [eventId, channel.rawValue, buyerId, refundId.rawValue, step.rawValue, address, title, body, state,
-                  Self.wakeChannel(channel)])
+                RETURNING channel, state)
+            SELECT pg_notify($10 || channel, '') FROM (SELECT DISTINCT channel FROM added WHERE state = 'pending') p
+            """, [eventId, buyerId, refundId.rawValue, step.rawValue,
+                  PostgresArray.text(rows.map { $0.channel.rawValue }), PostgresArray.text(rows.map(\.address)),
+                  PostgresArray.text(rows.map(\.title)), PostgresArray.text(rows.map(\.body)),
+                  PostgresArray.text(rows.map(\.state)), Self.wakeChannelPrefix])
     }
 
     /// One due delivery of `channel`, locked until this transaction ends (other senders skip it).

@@ -29,24 +29,25 @@ struct NotificationHandler: StageHandler {
     private func notify(_ e: RefundStatusEvent, eventId: String, repo: DeliveryRepository,
                         tx: StageTransaction) throws {
         // The timeline (intake) keeps every event; the buyer's messages only the news.
-        guard try repo.isNews(refundId: e.refundId, step: e.step, at: e.at, overdue: e.overdue == true) else { return }
-        let contact = try repo.contact(e.buyerId)
+        let (isNews, contact) = try repo.news(refundId: e.refundId, step: e.step, at: e.at, overdue: e.overdue == true,
+                                              buyerId: e.buyerId)
+        guard isNews else { return }
         let text = Templates.render(e, locale: contact.locale)
         // In-app: always, once per event (the inbox's key is the event id).
-        try repo.add(eventId: eventId, channel: .inApp, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
-                     address: nil, title: text.title, body: text.body, state: "sent")
+        var deliveries = [NewDelivery(channel: .inApp, address: nil, title: text.title, body: text.body, state: "sent")]
         let message = InAppMessage(messageId: eventId, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
                                    title: text.title, body: text.body, locale: contact.locale, at: e.at)
         try tx.publish(Topology.Key.inAppMessage, Envelope(type: MessageType.inAppMessage,
                                                            correlationId: e.refundId.description, payload: message))
         if let phone = contact.phone {
-            try repo.add(eventId: eventId, channel: .sms, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
-                         address: phone, title: text.title, body: text.sms, state: "pending")
+            deliveries.append(NewDelivery(channel: .sms, address: phone, title: text.title, body: text.sms,
+                                          state: "pending"))
         }
         if let email = contact.email {
-            try repo.add(eventId: eventId, channel: .email, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
-                         address: email, title: text.title, body: text.body, state: "pending")
+            deliveries.append(NewDelivery(channel: .email, address: email, title: text.title, body: text.body,
+                                          state: "pending"))
         }
+        try repo.add(deliveries, eventId: eventId, buyerId: e.buyerId, refundId: e.refundId, step: e.step)
     }
 
     /// A mainland mobile number (11 digits starting with 1), or nothing: a malformed one is dropped, not sent to.
