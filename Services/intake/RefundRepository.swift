@@ -22,6 +22,10 @@ struct RefundRecord: Sendable {
     var createdAt: Date
     /// Set while the current step is past its expected time (reported by the stage that owns it).
     var overdueSince: Date? = nil
+    /// A path-changing action accepted and published but not yet answered by a step (`markActionPending`). One whose
+    /// answer never came (a stage that ignored it) stops blocking after ten minutes: the stuck sweep raises the
+    /// refund well before that matters.
+    var actionInFlight: String? = nil
 }
 
 struct TimelineStep: Sendable {
@@ -102,7 +106,8 @@ struct RefundRepository {
     private static let columns = """
         refund_id, buyer_id, order_id, line_id, state, reason, currency, requested_fen, amount_fen,
         evidence::text AS evidence, preferred_route, appealed, excluded_reviewer, findings::text AS findings,
-        expected_next_by, created_at, overdue_since
+        expected_next_by, created_at, overdue_since,
+        CASE WHEN action_pending_at > now() - interval '10 minutes' THEN action_pending END AS action_in_flight
         """
 
     func refund(_ id: RefundID, forUpdate: Bool = false) throws -> RefundRecord? {
@@ -134,19 +139,19 @@ struct RefundRepository {
         return out
     }
 
-    /// What other refunds of the order (or, with `lineId`, of one line) already took or were promised.
-    func committedFen(orderId: String, lineId: String? = nil) throws -> Int64 {
-        try db.query("""
-            SELECT coalesce(sum(coalesce(amount_fen, requested_fen, 0)), 0)::bigint AS n FROM refunds
-            WHERE order_id = $1 AND state = ANY($2::text[]) AND ($3::text IS NULL OR line_id = $3)
-            """, [orderId, "{" + Self.committedStates.joined(separator: ",") + "}", lineId])[0].int64("n")
-    }
-
-    func hasOpenRefund(orderId: String, lineId: String) throws -> Bool {
-        !(try db.query("""
-            SELECT 1 AS one FROM refunds WHERE order_id = $1 AND line_id = $2
-            AND state NOT IN ('credited', 'withdrawn', 'rejected_final')
-            """, [orderId, lineId]).isEmpty)
+    /// What an order and one of its lines already have committed to refunds, and whether that line has a refund
+    /// still open, in one round trip (the application's checks need all three).
+    func lineStanding(orderId: String, lineId: String) throws -> (orderFen: Int64, lineFen: Int64, openOnLine: Bool) {
+        let row = try db.query("""
+            SELECT coalesce(sum(coalesce(amount_fen, requested_fen, 0)) FILTER (WHERE state = ANY($2::text[])), 0)::bigint
+                       AS order_fen,
+                   coalesce(sum(coalesce(amount_fen, requested_fen, 0))
+                            FILTER (WHERE state = ANY($2::text[]) AND line_id = $3), 0)::bigint AS line_fen,
+                   coalesce(bool_or(line_id = $3 AND state NOT IN ('credited', 'withdrawn', 'rejected_final')), false)
+                       AS open_on_line
+            FROM refunds WHERE order_id = $1
+            """, [orderId, PostgresArray.text(Self.committedStates), lineId])[0]
+        return (try row.int64("order_fen"), try row.int64("line_fen"), try row.bool("open_on_line"))
     }
 
     func addEvidence(_ id: RefundID, _ evidence: [StoredEvidence]) throws {
@@ -205,15 +210,6 @@ struct RefundRepository {
     func markActionPending(_ id: RefundID, _ action: String, at: Date) throws {
         try db.query("UPDATE refunds SET action_pending = $2, action_pending_at = $3 WHERE refund_id = $1::uuid",
                      [id.rawValue, action, MessageCoding.millis(at)])
-    }
-
-    /// The action in flight, if any. One whose answer never came (a stage that ignored it) stops blocking after ten
-    /// minutes: the stuck sweep raises the refund well before that matters.
-    func pendingAction(_ id: RefundID) throws -> String? {
-        try db.query("""
-            SELECT action_pending FROM refunds
-            WHERE refund_id = $1::uuid AND action_pending_at > now() - interval '10 minutes'
-            """, [id.rawValue]).first?.optionalString("action_pending")
     }
 
     /// Times are kept to the millisecond, as messages carry them: an action stored with microseconds would sort after
@@ -290,7 +286,8 @@ struct RefundRepository {
             preferredRoute: try row.string("preferred_route"), appealed: try row.bool("appealed"),
             excludedReviewer: try row.optionalString("excluded_reviewer"),
             findings: try row.optionalString("findings"), expectedNextBy: try row.optionalDate("expected_next_by"),
-            createdAt: try row.date("created_at"), overdueSince: try row.optionalDate("overdue_since"))
+            createdAt: try row.date("created_at"), overdueSince: try row.optionalDate("overdue_since"),
+            actionInFlight: try row.optionalString("action_in_flight"))
     }
 
     func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try Self.encoder.encode(v), as: UTF8.self) }

@@ -33,9 +33,8 @@ struct ChannelCaller: BackgroundWork {
                 continue
             }
             do {
-                let claimed = try conn.transaction { tx in
-                    try PayoutRepository(db: tx).claimCall(leaseSeconds: lease)
-                }
+                // One statement, committed on its own (no BEGIN/COMMIT round trips): claimed before the call.
+                let claimed = try PayoutRepository(db: conn).claimCall(leaseSeconds: lease)
                 guard let (payout, calledBefore) = claimed else {
                     _ = try conn.waitForNotifications(timeoutMillis: Int32(pollMillis))
                     continue

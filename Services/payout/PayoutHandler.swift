@@ -102,12 +102,11 @@ struct PayoutHandler: StageHandler {
             return try refuse(v, "the refund is in \(v.amount.currency), the order was paid in \(order.currency)", tx: tx)
         }
         a.paymentChannel = order.paymentChannel
-        let onLine = try repo.committedFen(orderId: a.orderId, lineId: a.lineId, except: a.refundId)
+        let (onLine, onOrder) = try repo.committedFen(orderId: a.orderId, lineId: a.lineId, except: a.refundId)
         guard onLine + v.amount.minorUnits <= linePaid else {
             return try refuse(v, "over-refund refused: \(onLine) fen already refunded on this line, "
                 + "\(v.amount.minorUnits) more would exceed the \(linePaid) paid", tx: tx)
         }
-        let onOrder = try repo.committedFen(orderId: a.orderId, lineId: nil, except: a.refundId)
         guard onOrder + v.amount.minorUnits <= order.totalPaidFen else {
             return try refuse(v, "over-refund refused: \(onOrder) fen already refunded on this order, "
                 + "\(v.amount.minorUnits) more would exceed the \(order.totalPaidFen) paid", tx: tx)
@@ -131,9 +130,8 @@ struct PayoutHandler: StageHandler {
         }
         let (sendAt, expected) = timing(a.paymentChannel, now: now)
         guard try repo.insert(v, route: a.paymentChannel.rawValue, state: "pending", sendAt: sendAt,
-                              expectedAt: expected) else { return }
-        try repo.scheduleCall(a.refundId, at: sendAt)
-        try tx.db.notify(Self.callsChannel)
+                              expectedAt: expected, callAt: sendAt) else { return }
+        tx.notifyAtCommit(Self.callsChannel)
         try tx.schedule(kind: Self.overdueTimer, key: a.refundId.description, dueAt: expected)
         try tx.publishStatus(RefundStatusEvent(
             refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .processing, at: now, actor: "system",
@@ -203,7 +201,7 @@ struct PayoutHandler: StageHandler {
             try repo.retarget(p.refundId, route: account.channel.rawValue, accountNo: account.number, sendAt: sendAt,
                               expectedAt: expected)
             try repo.scheduleCall(p.refundId, at: sendAt)
-            try tx.db.notify(Self.callsChannel)
+            tx.notifyAtCommit(Self.callsChannel)
             try tx.schedule(kind: Self.overdueTimer, key: p.refundId.description, dueAt: expected)
             try tx.publishStatus(RefundStatusEvent(
                 refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: .processing, at: now,

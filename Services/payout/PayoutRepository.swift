@@ -74,24 +74,29 @@ struct PayoutRepository {
             .map { try MessageCoding.decoder().decode(RefundVerified.self, from: Data(try $0.string("v").utf8)) }
     }
 
-    func insert(_ v: RefundVerified, route: String, state: String, sendAt: Date, expectedAt: Date?) throws -> Bool {
+    /// `callAt`: when the channel is first called (nil: never, e.g. the balance).
+    func insert(_ v: RefundVerified, route: String, state: String, sendAt: Date, expectedAt: Date?,
+                callAt: Date? = nil) throws -> Bool {
         let a = v.approved
         return try db.execute("""
             INSERT INTO payouts (refund_id, request_no, order_id, line_id, buyer_id, route, amount_fen, currency, state,
-                                 send_at, expected_at)
-            VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7::bigint, $8, $9, $10::timestamptz, $11::timestamptz)
+                                 send_at, expected_at, next_call_at)
+            VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7::bigint, $8, $9, $10::timestamptz, $11::timestamptz,
+                    $12::timestamptz)
             ON CONFLICT DO NOTHING
             """, [a.refundId.rawValue, UUID(), a.orderId, a.lineId, a.buyerId, route, v.amount.minorUnits,
-                  v.amount.currency.code, state, sendAt, expectedAt]) == 1
+                  v.amount.currency.code, state, sendAt, expectedAt, callAt]) == 1
     }
 
-    /// What other payouts of the same order (or, with `lineId`, of one line) took or are taking; failed ones moved
-    /// no money.
-    func committedFen(orderId: String, lineId: String?, except refund: RefundID) throws -> Int64 {
-        try db.query("""
-            SELECT coalesce(sum(amount_fen), 0)::bigint AS n FROM payouts
-            WHERE order_id = $1 AND ($2::text IS NULL OR line_id = $2) AND refund_id <> $3::uuid AND state <> 'failed'
-            """, [orderId, lineId, refund.rawValue])[0].int64("n")
+    /// What other payouts of the same order, and of its line `lineId` (the whole order when nil), took or are
+    /// taking, in one round trip; failed ones moved no money.
+    func committedFen(orderId: String, lineId: String?, except refund: RefundID) throws -> (line: Int64, order: Int64) {
+        let row = try db.query("""
+            SELECT coalesce(sum(amount_fen) FILTER (WHERE $2::text IS NULL OR line_id = $2), 0)::bigint AS line,
+                   coalesce(sum(amount_fen), 0)::bigint AS total
+            FROM payouts WHERE order_id = $1 AND refund_id <> $3::uuid AND state <> 'failed'
+            """, [orderId, lineId, refund.rawValue]).first
+        return (try row?.int64("line") ?? 0, try row?.int64("total") ?? 0)
     }
 
     private static let columns = """

@@ -94,6 +94,7 @@ public final class StageTransaction {
     let sql: RuntimeSQL
     private var pending: [OutboxRow] = []
     private var written = 0
+    private var notifications: [String] = []
     let encoder = MessageCoding.encoder()
 
     init(db: PostgresConnection, sql: RuntimeSQL) {
@@ -136,7 +137,17 @@ public final class StageTransaction {
         }
         written += pending.count
         pending.removeAll()
-        if written > 0 { try db.notify(sql.notifyChannel) }
+        var channels = notifications
+        if written > 0 { channels.insert(sql.notifyChannel, at: 0) }
+        guard !channels.isEmpty else { return }
+        // Every wake-up in one statement; PostgreSQL delivers them at commit.
+        try db.query("SELECT " + channels.indices.map { "pg_notify($\($0 + 1), '')" }.joined(separator: ", "),
+                     channels.map { $0 as PostgresBindable? })
+    }
+
+    /// Wakes whoever listens on `channel` when the transaction commits (sent with the outbox's own wake-up).
+    public func notifyAtCommit(_ channel: String) {
+        if !notifications.contains(channel) { notifications.append(channel) }
     }
 
     /// Publishes a status event (`refund.status.<step>`) after commit.

@@ -52,13 +52,12 @@ struct IntakeAPI: Sendable {
                     throw APIError.unprocessable("currency_mismatch", "the order was paid in \(line.paid.currency)")
                 }
                 let paidTotal = try order.lines.reduce(Money.zero(line.paid.currency)) { try $0.adding($1.paid) }
-                let committed = try Money(minorUnits: try repo.committedFen(orderId: orderId),
-                                          currency: line.paid.currency)
+                let standing = try repo.lineStanding(orderId: orderId, lineId: lineId)
+                let committed = try Money(minorUnits: standing.orderFen, currency: line.paid.currency)
                 let orderRefundable = try paidTotal.subtractingClamped(committed)
                 // What this line has left, then what the order has left: a line already refunded in full takes no
                 // second refund even while other lines keep the order's total open.
-                let onLine = try Money(minorUnits: try repo.committedFen(orderId: orderId, lineId: lineId),
-                                       currency: line.paid.currency)
+                let onLine = try Money(minorUnits: standing.lineFen, currency: line.paid.currency)
                 let lineRefundable = try line.paid.subtractingClamped(onLine).minimum(orderRefundable)
                 if let requested, lineRefundable < requested {
                     throw APIError.unprocessable("amount_exceeds_refundable",
@@ -68,7 +67,7 @@ struct IntakeAPI: Sendable {
                     throw APIError.unprocessable("amount_exceeds_refundable",
                                                  "nothing is left to refund on this order line")
                 }
-                if try repo.hasOpenRefund(orderId: orderId, lineId: lineId) {
+                if standing.openOnLine {
                     throw APIError.conflict("refund_already_open", "this order line already has an open refund")
                 }
                 let now = Date()
@@ -77,7 +76,7 @@ struct IntakeAPI: Sendable {
                     refundId: id, buyerId: buyerId, orderId: orderId, lineId: lineId, state: .submitted,
                     reason: reason.rawValue, currency: line.paid.currency.code, requestedFen: requested?.minorUnits,
                     amountFen: nil,
-                    evidence: try repo.json(evidence.map { StoredEvidence($0, addedBy: "buyer", at: now) }),
+                    evidence: try repo.json(StoredEvidence.fromBuyer(evidence, at: now)),
                     preferredRoute: route.rawValue,
                     appealed: false, excludedReviewer: nil, findings: nil, expectedNextBy: nil, createdAt: now)
                 try repo.insert(record)
@@ -143,7 +142,7 @@ struct IntakeAPI: Sendable {
                 let action = BuyerAction(refundId: refundId, buyerId: buyerId, evidence: evidence, note: note,
                                          fallback: fallback, at: now)
                 // Evidence only adds to the file; the other actions change the refund's path, one at a time.
-                if kind != "evidence", let pending = try repo.pendingAction(refundId) {
+                if kind != "evidence", let pending = r.actionInFlight {
                     throw APIError.tooLate(pending, state: r.state)
                 }
                 let type: String
@@ -153,13 +152,13 @@ struct IntakeAPI: Sendable {
                         throw APIError.conflict("invalid_state", "evidence can be added only while the refund waits")
                     }
                     guard !evidence.isEmpty else { throw APIError.badRequest("missing_field", "evidence is required") }
-                    try repo.addEvidence(refundId, evidence.map { StoredEvidence($0, addedBy: "buyer", at: now) })
+                    try repo.addEvidence(refundId, StoredEvidence.fromBuyer(evidence, at: now))
                     type = MessageType.evidenceAdded
                 case "appeal":
                     guard r.state == .rejected, !r.appealed else {
                         throw APIError.conflict("appeal_not_allowed", "only a rejected refund can be appealed, once")
                     }
-                    try repo.addEvidence(refundId, evidence.map { StoredEvidence($0, addedBy: "buyer", at: now) })
+                    try repo.addEvidence(refundId, StoredEvidence.fromBuyer(evidence, at: now))
                     try repo.markAppealed(refundId)
                     type = MessageType.refundAppealed
                 case "fallback":
@@ -247,7 +246,7 @@ struct IntakeAPI: Sendable {
                 guard [.manualReview, .appealed, .disputed].contains(r.state) else {
                     throw APIError.conflict("invalid_state", "the refund is not waiting for a reviewer")
                 }
-                if let pending = try repo.pendingAction(refundId) { throw APIError.tooLate(pending, state: r.state) }
+                if let pending = r.actionInFlight { throw APIError.tooLate(pending, state: r.state) }
                 if r.state == .disputed, kind == .askEvidence {
                     throw APIError.conflict("invalid_state", "a dispute is approved or rejected")
                 }
