@@ -82,6 +82,11 @@ struct StoredEvidence: Codable, Sendable {
         self.addedBy = addedBy
     }
 
+    /// What a buyer sent at `at`, as the evidence column keeps it.
+    static func fromBuyer(_ items: [EvidenceItem], at: Date) -> [StoredEvidence] {
+        items.map { StoredEvidence($0, addedBy: "buyer", at: at) }
+    }
+
     /// The refund's stored evidence column (a JSON array), for the views.
     static func decode(_ json: String) -> [StoredEvidence] {
         (try? MessageCoding.decoder().decode([StoredEvidence].self, from: Data(json.utf8))) ?? []
