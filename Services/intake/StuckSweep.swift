@@ -18,20 +18,9 @@ struct StuckSweep: BackgroundWork {
     let everySeconds: Double
 
     func run(_ context: WorkContext) {
-        var db: PostgresConnection?
-        while !context.stop.isStopped {
-            if db == nil || !(db!.isHealthy) { db = context.connect() }
-            guard let conn = db else { break }
-            do {
-                while !context.stop.isStopped, try raiseBatch(conn, context.logger) > 0 {}
-            } catch {
-                context.logger.warning("stuck sweep failed", metadata: ["error": "\(error)"])
-                conn.close()
-                db = nil
-            }
-            _ = context.stop.sleep(millis: Int(everySeconds * 1000))
+        context.everyRound(seconds: everySeconds, what: "stuck sweep") { conn in
+            while !context.stop.isStopped, try raiseBatch(conn, context.logger) > 0 {}
         }
-        db?.close()
     }
 
     /// Raises up to 100 stuck refunds in one transaction; several intake instances skip each other's rows.

@@ -20,4 +20,24 @@ public struct WorkContext: Sendable {
     public func connect() -> PostgresConnection? {
         Connections.postgres(databaseURL, schema: schema, name: "work", stop: stop, logger: logger)
     }
+
+    /// The loop every periodic sweep shares: a round now and then every `seconds`, on one connection kept across
+    /// rounds; a round that throws is logged as "<what> failed" and its connection replaced for the next round.
+    /// Returns once the stage stops.
+    public func everyRound(seconds: Double, what: String, _ round: (PostgresConnection) throws -> Void) {
+        var db: PostgresConnection?
+        while !stop.isStopped {
+            if db == nil || !(db!.isHealthy) { db = connect() }
+            guard let conn = db else { break }
+            do {
+                try round(conn)
+            } catch {
+                logger.warning("\(what) failed", metadata: ["error": "\(error)"])
+                conn.close()
+                db = nil
+            }
+            _ = stop.sleep(millis: Int(seconds * 1000))
+        }
+        db?.close()
+    }
 }

@@ -30,29 +30,30 @@ public struct RetentionSweep: BackgroundWork {
     }
 
     public func run(_ context: WorkContext) {
-        var db: PostgresConnection?
-        while !context.stop.isStopped {
-            if db == nil || !(db!.isHealthy) { db = context.connect() }
-            guard let conn = db else { break }
+        context.everyRound(seconds: everySeconds, what: "retention sweep") { conn in
             for rule in rules {
                 var total = 0
-                do {
-                    while !context.stop.isStopped {
-                        let n = try conn.execute(rule.sql, [String(rule.olderThanSeconds)])
-                        total += n
-                        if n == 0 { break }
+                while !context.stop.isStopped {
+                    let n: Int
+                    do { n = try conn.execute(rule.sql, [String(rule.olderThanSeconds)]) } catch {
+                        throw SweepFailed(what: rule.what, error: error)
                     }
-                } catch {
-                    context.logger.warning("retention sweep failed", metadata: ["what": "\(rule.what)", "error": "\(error)"])
-                    conn.close()
-                    db = nil
-                    break
+                    total += n
+                    if n == 0 { break }
+                    // A pause between batches: a long backlog is erased without crowding the stage's own work
+                    // (and a sweep that kept finding rows could never spin a core).
+                    _ = context.stop.sleep(millis: 20)
                 }
                 if total > 0 { context.logger.info("retention sweep", metadata: ["what": "\(rule.what)", "rows": "\(total)"]) }
             }
-            _ = context.stop.sleep(millis: Int(everySeconds * 1000))
         }
-        db?.close()
+    }
+
+    /// Which rule failed, for the log.
+    struct SweepFailed: Error, CustomStringConvertible {
+        let what: String
+        let error: Error
+        var description: String { "\(what): \(error)" }
     }
 
     /// The two settings every service reads.
