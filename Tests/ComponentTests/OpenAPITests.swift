@@ -113,6 +113,12 @@ extension Component {
             // Inbox and follow-up tickets.
             check("get", "/v1/messages", try s.http("GET", "/v1/messages?limit=5", token: b1))
             check("get", "/v1/messages", try s.http("GET", "/v1/messages", token: r1))
+            // A limit that is not a whole number in 1...200 is refused, as the document says, not read as the default.
+            for bad in ["true", "0", "201", "1.5", ""] {
+                let r = try s.http("GET", "/v1/messages?limit=\(bad)", token: b1)
+                #expect(r.status == 400, "limit=\(bad) answered \(r.status)")
+                check("get", "/v1/messages", r)
+            }
             check("post", "/v1/refunds/{id}/follow-up",
                   try s.http("POST", "/v1/refunds/\(id)/follow-up", token: b1, body: s.json(["note": "news?"])))
             try TestStack.database().query(

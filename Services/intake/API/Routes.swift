@@ -60,7 +60,9 @@ struct Routes: Sendable {
         }
         router.get("/v1/messages") { request, context in
             await respond(request, context) { caller, _ in
-                let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50
+                // Absent means 50; present, it must be a whole number (`limit=true` is an error, not the default).
+                let raw = request.uri.queryParameters.get("limit")
+                let limit = raw.map { Int($0) ?? 0 } ?? 50
                 guard (1...200).contains(limit) else {
                     throw APIError.badRequest("invalid_value", "limit must be between 1 and 200")
                 }
