@@ -126,7 +126,7 @@ struct RefundRepository {
             SELECT \(Self.columns) FROM refunds WHERE state = ANY($2::text[])
             ORDER BY (expected_next_by IS NOT NULL AND expected_next_by < $1::timestamptz) DESC, created_at
             LIMIT 200
-            """, [now, "{" + Self.reviewStates.map(\.rawValue).joined(separator: ",") + "}"]).map(record)
+            """, [now, PostgresArray.text(Self.reviewStates.map(\.rawValue))]).map(record)
     }
 
     /// The buyer's refunds by state, for the reviewer.

@@ -143,6 +143,8 @@ final class StageWorker {
     private func commit(_ window: [Delivery]) throws -> WindowOutcome? {
         var backoff = Backoff(baseMillis: 100, capMillis: 5_000)
         let started = Date()
+        // Size, envelope and publisher once per window, whatever number of times its transaction is done.
+        let checked = window.map(check)
         while true {
             guard ensureDatabase(), let db else { return nil }
             do {
@@ -150,11 +152,11 @@ final class StageWorker {
                 // the window is rolled back and done again with each message under its own savepoint, so only
                 // the guilty message is dead-lettered.
                 do {
-                    return try process(window, on: db, isolating: false)
+                    return try process(window, checked, on: db, isolating: false)
                 } catch let failed as HandlerFailed {
                     logger.info("a handler failed in a window: the window again, each message isolated",
                                 metadata: ["message.id": "\(failed.messageId)", "window.size": "\(window.count)"])
-                    return try process(window, on: db, isolating: true)
+                    return try process(window, checked, on: db, isolating: true)
                 }
             } catch {
                 // Give up the window after ~20 s: close the channel so the broker requeues it, rather than let the
@@ -215,8 +217,8 @@ final class StageWorker {
     /// The inbox takes the whole window's ids in one statement first; a message whose id it already held (or that
     /// came twice in the window) is a duplicate. A message dead-lettered after its handler failed keeps its inbox
     /// row: a redelivery of it is a duplicate, not a second dead letter.
-    private func process(_ window: [Delivery], on db: PostgresConnection, isolating: Bool) throws -> WindowOutcome {
-        let checked = window.map(check)
+    private func process(_ window: [Delivery], _ checked: [Checked], on db: PostgresConnection,
+                         isolating: Bool) throws -> WindowOutcome {
         let ids = checked.compactMap { c -> String? in
             if case .accepted(let m) = c { return m.header.id.description } else { return nil }
         }
