@@ -9,6 +9,8 @@ let hummingbird = Package.Dependency.package(url: "https://github.com/hummingbir
 /// The marketplace's signed identity tokens (JWS verification: HS256, RS256, ES256). Its swift-crypto and
 /// swift-certificates are already in the build through Hummingbird, so it adds little.
 let jwtKit = Package.Dependency.package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1")
+/// refundctl's commands, options and help.
+let argumentParser = Package.Dependency.package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
@@ -29,8 +31,9 @@ let package = Package(
         .executable(name: "supplier-sandbox", targets: ["SupplierSandbox"]),
         .executable(name: "payment-sandbox", targets: ["PaymentSandbox"]),
         .executable(name: "notify-sandbox", targets: ["NotifySandbox"]),
+        .executable(name: "refundctl", targets: ["RefundCtl"]),
     ],
-    dependencies: [swiftLog, hummingbird, jwtKit],
+    dependencies: [swiftLog, hummingbird, jwtKit, argumentParser],
     targets: [
         // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev, libssl-dev for libcrypto's HMAC, libcurl4-openssl-dev for SMTP)
         .systemLibrary(
@@ -85,6 +88,11 @@ let package = Package(
         /// A minimal stage used by the runtime's crash and shutdown tests.
         .executableTarget(name: "StageProbe", dependencies: ["StageRuntime"], path: "Tools/stage-probe",
                           swiftSettings: swiftSettings),
+
+        /// The operators' tool: dead letters (list, show masked, replay once, discard).
+        .executableTarget(name: "RefundCtl",
+                          dependencies: ["StageRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/refundctl", swiftSettings: swiftSettings),
 
         /// Drives a few refunds through a running system and prints their timelines (scripts/run's last step).
         .executableTarget(name: "RefundDemo", dependencies: ["AMQP", "RefundModel"], path: "Tools/demo",

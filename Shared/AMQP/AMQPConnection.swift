@@ -399,6 +399,8 @@ public final class AMQPConnection {
                 let entry = entries[i]
                 if let v = Self.fieldText(entry.value) { headers[Self.string(entry.key)] = v }
             }
+            // Whatever a publisher set under this name, the broker's latest death record decides it.
+            headers[Delivery.deathRoutingKeyHeader] = Self.latestDeathRoutingKey(p.headers)
         }
         let body: [UInt8]
         if e.message.body.len > 0, let base = e.message.body.bytes {
@@ -434,6 +436,26 @@ public final class AMQPConnection {
         case Int32(AMQP_FIELD_KIND_I8.rawValue): return String(v.value.i8)
         default: return nil
         }
+    }
+
+    /// The routing key a dead-lettered message was first published under: `x-death` is an array of tables, the
+    /// latest death first (the one the broker just wrote), each with `routing-keys`, an array of strings.
+    static func latestDeathRoutingKey(_ table: amqp_table_t) -> String? {
+        guard let entries = table.entries else { return nil }
+        for i in 0..<Int(table.num_entries) where string(entries[i].key) == "x-death" {
+            let deaths = entries[i].value
+            guard deaths.kind == UInt8(AMQP_FIELD_KIND_ARRAY.rawValue), deaths.value.array.num_entries > 0,
+                  let latest = deaths.value.array.entries?.pointee,
+                  latest.kind == UInt8(AMQP_FIELD_KIND_TABLE.rawValue),
+                  let fields = latest.value.table.entries else { return nil }
+            for k in 0..<Int(latest.value.table.num_entries) where string(fields[k].key) == "routing-keys" {
+                let keys = fields[k].value
+                guard keys.kind == UInt8(AMQP_FIELD_KIND_ARRAY.rawValue), keys.value.array.num_entries > 0,
+                      let first = keys.value.array.entries?.pointee else { return nil }
+                return fieldText(first)
+            }
+        }
+        return nil
     }
 
     static func statusText(_ status: Int32) -> String { String(cString: amqp_error_string2(status)) }

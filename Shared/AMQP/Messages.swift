@@ -42,6 +42,10 @@ public struct Delivery: Sendable {
     public let body: [UInt8]
     /// Which connection generation delivered it (see `AMQPConnection.generation`).
     public let generation: UInt64
+
+    /// A header set from the broker's `x-death` record (a nested table, which `headers` leaves out): the routing
+    /// key the message had before the broker dead-lettered it.
+    public static let deathRoutingKeyHeader = "x-refund-death-routing-key"
 }
 
 /// How the broker answered one publish.

@@ -8,12 +8,17 @@ public struct QueueDeclaration: Sendable, Equatable {
     /// masks personal data before it reaches `<queue>.dlq`; without it, straight to the DLQ (queues whose messages
     /// carry none, such as supplier requests).
     public var quarantine: Bool
+    /// Also bound on the dead-letter exchange under this key: where an operator's replay of one of the queue's dead
+    /// letters comes back in (nil: no replays, e.g. supplier request queues).
+    public var replayRoutingKey: String?
 
-    public init(name: String, bindings: [String], deliveryLimit: Int, quarantine: Bool = false) {
+    public init(name: String, bindings: [String], deliveryLimit: Int, quarantine: Bool = false,
+                replayRoutingKey: String? = nil) {
         self.name = name
         self.bindings = bindings
         self.deliveryLimit = deliveryLimit
         self.quarantine = quarantine
+        self.replayRoutingKey = replayRoutingKey
     }
 
     public var deadLetterQueue: String { name + ".dlq" }
@@ -38,6 +43,7 @@ extension AMQPConnection {
             try declareQueue(q.name, quorum: true, deadLetterExchange: deadLetterExchange,
                              deadLetterRoutingKey: brokerDeadLetters, deliveryLimit: q.deliveryLimit)
             for key in q.bindings { try bindQueue(q.name, exchange: eventsExchange, routingKey: key) }
+            if let key = q.replayRoutingKey { try bindQueue(q.name, exchange: deadLetterExchange, routingKey: key) }
         }
     }
 }

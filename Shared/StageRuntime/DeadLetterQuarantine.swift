@@ -1,21 +1,27 @@
 import AMQP
 import Foundation
 import Logging
+import Postgres
 import RefundModel
 
 /// Masks what the broker dead-letters before anyone can read it. The broker moves a message that exceeded its
 /// delivery limit (it crashed or stalled its consumer) to `<queue>.quarantine` with its body as it was: phone
 /// numbers, e-mails, account numbers. This thread republishes each one, masked, to `<queue>.dlq` (with the reason
 /// and its validated publisher in headers) and acks the original only after the broker confirmed the masked copy.
-/// Dead letters the stage writes itself are masked when written (`StageWorker.deadLetter`).
+/// Before that it records the original, unmasked, in the service's `dead_letters` (`DeadLetterRecords`), where an
+/// operator can replay or discard it. Dead letters the stage writes itself are masked and recorded when written
+/// (`StageWorker.deadLetter`).
 final class DeadLetterQuarantine {
     let queue: QueueDeclaration
+    /// The service's schema, where the originals are recorded.
+    let schema: String
     let settings: StageSettings
     let stop: StopSignal
     let logger: Logger
 
-    init(queue: QueueDeclaration, settings: StageSettings, stop: StopSignal, logger: Logger) {
+    init(queue: QueueDeclaration, schema: String, settings: StageSettings, stop: StopSignal, logger: Logger) {
         self.queue = queue
+        self.schema = schema
         self.settings = settings
         self.stop = stop
         var l = logger
@@ -26,8 +32,15 @@ final class DeadLetterQuarantine {
     func run(declare: @escaping (AMQPConnection) throws -> Void) {
         var consumer: AMQPConnection?
         var publisher: AMQPConnection?
+        var db: PostgresConnection?
+        let records = DeadLetterRecords(schema: schema)
         while !stop.isStopped {
             do {
+                if db == nil || db?.isHealthy == false {
+                    db?.close()
+                    db = Connections.postgres(settings.databaseURL, schema: schema, name: "\(queue.name)-quarantine",
+                                              stop: stop, logger: logger)
+                }
                 if consumer == nil {
                     consumer = Connections.amqp(settings.amqpURL, heartbeat: settings.heartbeatSeconds, stop: stop,
                                                 logger: logger) { c in
@@ -39,12 +52,19 @@ final class DeadLetterQuarantine {
                     publisher = Connections.amqp(settings.amqpURL, heartbeat: settings.heartbeatSeconds, stop: stop,
                                                  logger: logger) { c in try c.enableConfirms() }
                 }
-                guard let consumer, let publisher else { break }
+                guard let consumer, let publisher, let db else { break }
                 guard let d = try consumer.nextDelivery(timeoutMillis: 500) else {
                     try publisher.serviceHeartbeat()
                     continue
                 }
-                let seq = try publisher.publish(Self.masked(d, queue: queue.name, user: settings.amqpURL.user))
+                let origin = Self.origin(d, queue: queue.name)
+                // Recorded once however often this is redone (same id and bytes while held).
+                try records.record(DeadLetterRecords.NewLetter(
+                    queue: queue.name, messageId: d.messageId ?? "", envelopeId: envelopeId(d), type: d.type ?? "unknown",
+                    routingKey: origin.routingKey, publisher: origin.publisher, correlationId: d.correlationId,
+                    reason: Self.reason, body: d.body.count <= settings.maxMessageBytes ? d.body : nil), on: db)
+                let seq = try publisher.publish(Self.masked(d, origin: origin, queue: queue.name,
+                                                            user: settings.amqpURL.user))
                 guard try publisher.waitForConfirms(timeoutMillis: 15_000)[seq] == .confirmed else {
                     throw AMQPError(.connection, "masked dead letter not confirmed")
                 }
@@ -56,23 +76,44 @@ final class DeadLetterQuarantine {
                 logger.warning("quarantine cycle failed, reconnecting", metadata: ["error": "\(error)"])
                 consumer?.abort()
                 publisher?.abort()
+                db?.close()
                 consumer = nil
                 publisher = nil
+                db = nil
                 stop.sleep(millis: 500)
             }
         }
         consumer?.close()
         publisher?.close()
+        db?.close()
+    }
+
+    static let reason = "delivery limit exceeded: the message crashed or stalled its consumer"
+
+    /// The routing key and publisher the message had before the broker dead-lettered it; for a replay that
+    /// crashed, the original message's (from the replay's headers).
+    static func origin(_ d: Delivery, queue: String) -> (routingKey: String, publisher: String?) {
+        let key = d.headers[Delivery.deathRoutingKeyHeader] ?? d.routingKey
+        guard key == Topology.replayRoutingKey(of: queue) else { return (key, d.userId) }
+        let user = d.headers[Topology.DeadLetterHeader.originalUserId] ?? ""
+        return (d.headers[Topology.DeadLetterHeader.originalRoutingKey] ?? "", user.isEmpty ? nil : user)
+    }
+
+    private func envelopeId(_ d: Delivery) -> String? {
+        guard d.body.count <= settings.maxMessageBytes else { return nil }
+        return (try? MessageCoding.decoder().decode(EnvelopeHeader.self, from: Data(d.body)))?.id.description
     }
 
     /// The dead letter as operators may see it: body and headers masked, the reason, the original route and the
     /// publisher RabbitMQ validated.
-    static func masked(_ d: Delivery, queue: String, user: String) -> OutgoingMessage {
+    static func masked(_ d: Delivery, origin: (routingKey: String, publisher: String?), queue: String,
+                       user: String) -> OutgoingMessage {
         let body = PersonalData.maskedBody(d.body)
         var headers = d.headers.mapValues(PersonalData.mask)
-        headers[Topology.deadLetterReasonHeader] = "delivery limit exceeded: the message crashed or stalled its consumer"
-        headers["x-original-queue"] = queue
-        headers["x-original-user-id"] = d.userId ?? ""
+        headers[Topology.deadLetterReasonHeader] = reason
+        headers[Topology.DeadLetterHeader.originalQueue] = queue
+        headers[Topology.DeadLetterHeader.originalRoutingKey] = origin.routingKey
+        headers[Topology.DeadLetterHeader.originalUserId] = origin.publisher ?? ""
         return OutgoingMessage(exchange: Topology.deadLetterExchange, routingKey: queue,
                                messageId: d.messageId ?? UUID().uuidString.lowercased(), type: d.type ?? "unknown",
                                correlationId: d.correlationId, userId: user, headers: headers, body: body)

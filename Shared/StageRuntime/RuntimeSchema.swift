@@ -56,6 +56,31 @@ public enum RuntimeSchema {
             -- The inbox only has to outlive every redelivery of a message (INBOX_RETENTION_SECONDS): pruned by age.
             CREATE INDEX inbox_age ON inbox (received_at);
             """),
+        Migration(6, "dead letters kept for operators", """
+            -- Every message the stage dead-letters, as it arrived (body unmasked: only this service and operators
+            -- read this table; the copy on <queue>.dlq is masked), until an operator replays or discards it
+            -- (refundctl dlq). The same message dead-lettered again while held is one record.
+            CREATE TABLE dead_letters (
+                id bigserial PRIMARY KEY,
+                queue text NOT NULL,
+                message_id text NOT NULL,
+                envelope_id text,
+                type text NOT NULL,
+                routing_key text NOT NULL,
+                publisher text NOT NULL DEFAULT '',
+                correlation_id text,
+                reason text NOT NULL,
+                body bytea,
+                body_md5 text NOT NULL,
+                dead_lettered_at timestamptz NOT NULL DEFAULT now(),
+                state text NOT NULL DEFAULT 'held' CHECK (state IN ('held', 'replayed', 'discarded')),
+                replay_message_id text,
+                decided_at timestamptz,
+                decided_by text,
+                decision_note text);
+            CREATE UNIQUE INDEX dead_letters_held_once ON dead_letters (message_id, body_md5) WHERE state = 'held';
+            CREATE INDEX dead_letters_by_state ON dead_letters (state, id);
+            """),
     ]
 }
 

@@ -72,7 +72,8 @@ public final class StageRunner: Sendable {
     /// The queues this stage declares, with their dead-letter queues and delivery limit.
     var declarations: [QueueDeclaration] {
         [QueueDeclaration(name: definition.queue.name, bindings: definition.queue.bindings,
-                          deliveryLimit: settings.deliveryLimit, quarantine: true)]
+                          deliveryLimit: settings.deliveryLimit, quarantine: true,
+                          replayRoutingKey: Topology.replayRoutingKey(of: definition.queue.name))]
             + definition.extraQueues.map {
                 QueueDeclaration(name: $0.name, bindings: $0.bindings, deliveryLimit: settings.deliveryLimit)
             }
@@ -106,7 +107,7 @@ public final class StageRunner: Sendable {
         let healthListener = settings.healthPort.flatMap { port in
             HealthListener(host: settings.healthHost, port: port, health: health, stop: relayStop, logger: logger)
         }.map { listener in WorkerThread(name: "\(definition.name)-health") { listener.run() } }
-        let worker = WorkerThread(name: "\(definition.name)-consumer") { [self] in
+        let worker = essential("consumer", until: workerStop) { [self] in
             StageWorker(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger,
                         hooks: hooks, health: health)
                 .run(declare: declare) {
@@ -116,15 +117,15 @@ public final class StageRunner: Sendable {
                     ])
                 }
         }
-        let relay = WorkerThread(name: "\(definition.name)-relay") { [self] in
+        let relay = essential("relay", until: relayStop) { [self] in
             OutboxRelay(settings: settings, sql: sql, stop: relayStop, logger: logger, health: health)
                 .run(declare: declare)
         }
-        let quarantine = WorkerThread(name: "\(definition.name)-quarantine") { [self] in
-            DeadLetterQuarantine(queue: decls[0], settings: settings, stop: workerStop, logger: logger)
+        let quarantine = essential("quarantine", until: workerStop) { [self] in
+            DeadLetterQuarantine(queue: decls[0], schema: definition.schema, settings: settings, stop: workerStop, logger: logger)
                 .run(declare: declare)
         }
-        let timers = WorkerThread(name: "\(definition.name)-deadlines") { [self] in
+        let timers = essential("deadlines", until: workerStop) { [self] in
             DeadlineRunner(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger).run()
         }
         let context = WorkContext(stop: workerStop, logger: logger, databaseURL: settings.databaseURL,
@@ -134,7 +135,7 @@ public final class StageRunner: Sendable {
                                                                sql: sql.pruneInbox)],
                                    everySeconds: settings.retentionSweepSeconds, name: "inbox-retention")
         let background = ([inbox] + definition.work).map { w in
-            WorkerThread(name: "\(definition.name)-\(w.name)") { w.run(context) }
+            essential(w.name, until: workerStop) { w.run(context) }
         }
         // Shutdown order: the consumer, timers and background work finish their transaction in hand first, then
         // the relay drains what they committed.
@@ -147,6 +148,22 @@ public final class StageRunner: Sendable {
         health.stageEnded()
         healthListener?.join()
         logger.info("stopped")
+    }
+
+    /// A loop of the stage on its own thread. Each loop runs until its stop signal, reconnecting on its own after
+    /// any error; one that ends while nobody asked it to (a bug, a dependency it cannot live without) leaves a
+    /// process that looks up but no longer does its part, so the whole process exits non-zero and the
+    /// orchestrator restarts it: every commit is acked or redelivered, every outbox row is still there.
+    private func essential(_ name: String, until stop: StopSignal, _ body: @escaping @Sendable () -> Void)
+        -> WorkerThread {
+        WorkerThread(name: "\(definition.name)-\(name)") { [logger, stop] in
+            body()
+            if !stop.isStopped {
+                logger.critical("a loop of the stage ended unexpectedly; exiting so that it is restarted",
+                                metadata: ["loop": "\(name)"])
+                finishProcess(1)
+            }
+        }
     }
 
     private func installSignalHandlers() {

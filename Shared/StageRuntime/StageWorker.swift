@@ -185,30 +185,53 @@ final class StageWorker {
         case accepted(IncomingMessage)
     }
 
+    /// Where a delivery came from, as the checks and a dead letter see it: for an operator's replay, the original
+    /// message's routing key and validated publisher, not the replay's own.
+    private struct Origin {
+        var routingKey: String
+        var publisher: String?
+        var envelopeId: String?
+    }
+
     /// Size, envelope and publisher, before anything touches the database.
-    private func check(_ delivery: Delivery) -> Checked {
+    private func check(_ delivery: Delivery) -> (Checked, Origin) {
+        var origin = Origin(routingKey: delivery.routingKey, publisher: delivery.userId)
+        if delivery.exchange == Topology.deadLetterExchange {
+            // A replay (`DeadLetterRecords.replay`): only this stage's own relay publishes one, under its login;
+            // anyone else who can write to the dead-letter exchange is refused as a forger.
+            guard delivery.routingKey == Topology.replayRoutingKey(of: definition.queue.name),
+                  delivery.userId == settings.amqpURL.user else {
+                logger.warning("message refused", metadata: ["reason": "a replay not published by this stage"])
+                return (.refused(reason: "a replay not published by this stage", forged: true), origin)
+            }
+            origin.routingKey = delivery.headers[Topology.DeadLetterHeader.originalRoutingKey] ?? ""
+            origin.publisher = delivery.headers[Topology.DeadLetterHeader.originalUserId].flatMap {
+                $0.isEmpty ? nil : $0
+            }
+        }
         // Size before anything is decoded: a huge body is not parsed, whoever sent it.
         guard delivery.body.count <= settings.maxMessageBytes else {
-            return .refused(reason: "too large: \(delivery.body.count) bytes, at most \(settings.maxMessageBytes) "
-                + "(MAX_MESSAGE_BYTES)")
+            return (.refused(reason: "too large: \(delivery.body.count) bytes, at most \(settings.maxMessageBytes) "
+                + "(MAX_MESSAGE_BYTES)"), origin)
         }
         let header: EnvelopeHeader
         do {
             header = try decoder.decode(EnvelopeHeader.self, from: Data(delivery.body))
         } catch {
-            return .refused(reason: "undecodable envelope: \(StageError.describe(error))")
+            return (.refused(reason: "undecodable envelope: \(StageError.describe(error))"), origin)
         }
+        origin.envelopeId = header.id.description
         // Who sent it, before anything else: a forged message is never acted on, and its id is not put in the inbox
         // (a forger must not be able to pre-empt a real message's id).
-        if let why = definition.publishers.refusal(routingKey: delivery.routingKey, validatedUser: delivery.userId) {
+        if let why = definition.publishers.refusal(routingKey: origin.routingKey, validatedUser: origin.publisher) {
             logger.warning("message refused", metadata: [
                 "message.id": "\(header.id)", "message.type": "\(header.type)", "reason": "\(why)",
             ])
-            return .refused(reason: why, forged: true)
+            return (.refused(reason: why, forged: true), origin)
         }
-        return .accepted(IncomingMessage(header: header, routingKey: delivery.routingKey,
-                                         validatedUserId: delivery.userId, redelivered: delivery.redelivered,
-                                         body: delivery.body))
+        return (.accepted(IncomingMessage(header: header, routingKey: origin.routingKey,
+                                          validatedUserId: origin.publisher, redelivered: delivery.redelivered,
+                                          body: delivery.body)), origin)
     }
 
     /// One transaction for the window. `isolating`: each message under a savepoint, so one whose handler fails is
@@ -217,22 +240,22 @@ final class StageWorker {
     /// The inbox takes the whole window's ids in one statement first; a message whose id it already held (or that
     /// came twice in the window) is a duplicate. A message dead-lettered after its handler failed keeps its inbox
     /// row: a redelivery of it is a duplicate, not a second dead letter.
-    private func process(_ window: [Delivery], _ checked: [Checked], on db: PostgresConnection,
+    private func process(_ window: [Delivery], _ checked: [(Checked, Origin)], on db: PostgresConnection,
                          isolating: Bool) throws -> WindowOutcome {
         let ids = checked.compactMap { c -> String? in
-            if case .accepted(let m) = c { return m.header.id.description } else { return nil }
+            if case .accepted(let m) = c.0 { return m.header.id.description } else { return nil }
         }
         return try db.transaction { db in
             var outcome = WindowOutcome()
             let tx = StageTransaction(db: db, sql: sql)
             var fresh = ids.isEmpty ? [] : Set(try db.query(sql.insertInboxIds, [PostgresArray.text(ids)])
                 .map { try $0.string("message_id") })
-            for (delivery, c) in zip(window, checked) {
+            for (delivery, (c, origin)) in zip(window, checked) {
                 let message: IncomingMessage
                 switch c {
                 case .refused(let reason, let forged):
                     if forged { try db.execute(sql.countRefused, ["forged"]) }
-                    try deadLetter(delivery, reason: reason, tx: tx)
+                    try deadLetter(delivery, origin, reason: reason, tx: tx)
                     outcome.deadLettered += 1
                     continue
                 case .accepted(let m):
@@ -258,7 +281,7 @@ final class StageWorker {
                     // Without a savepoint the failure voids the window's transaction: end the fast pass.
                     guard isolating else { throw HandlerFailed(messageId: message.header.id.description) }
                     log.warning("message dead-lettered", metadata: ["reason": "\(error)"])
-                    try deadLetter(delivery, reason: "\(error)", tx: tx)
+                    try deadLetter(delivery, origin, reason: "\(error)", tx: tx)
                     outcome.deadLettered += 1
                 }
             }
@@ -268,20 +291,25 @@ final class StageWorker {
     }
 
     /// Routes the delivery to `<queue>.dlq` through the outbox, with its reason and origin in headers. The body is
-    /// kept if it is text (masked: dead letters carry no personal data), replaced by a note if it is binary.
-    private func deadLetter(_ d: Delivery, reason: String, tx: StageTransaction) throws {
-        let body = PersonalData.maskedBody(d.body)
+    /// kept if it is text (masked: dead letters carry no personal data), replaced by a note if it is binary. The
+    /// message as it arrived is recorded in the same transaction, for an operator to replay or discard.
+    private func deadLetter(_ d: Delivery, _ origin: Origin, reason: String, tx: StageTransaction) throws {
+        let messageId = d.messageId ?? UUID().uuidString.lowercased()
         try tx.enqueue(
             exchange: Topology.deadLetterExchange, routingKey: definition.queue.name,
-            messageId: d.messageId ?? UUID().uuidString.lowercased(), type: d.type ?? "unknown",
-            correlationId: d.correlationId,
+            messageId: messageId, type: d.type ?? "unknown", correlationId: d.correlationId,
             headers: [
                 Topology.deadLetterReasonHeader: PersonalData.mask(String(reason.prefix(500))),
-                "x-original-routing-key": d.routingKey,
-                "x-original-queue": definition.queue.name,
+                Topology.DeadLetterHeader.originalRoutingKey: origin.routingKey,
+                Topology.DeadLetterHeader.originalQueue: definition.queue.name,
                 // Who published it, as the broker validated it (absent: the publisher set no user_id).
-                "x-original-user-id": d.userId ?? "",
+                Topology.DeadLetterHeader.originalUserId: origin.publisher ?? "",
             ],
-            body: body)
+            body: PersonalData.maskedBody(d.body))
+        try DeadLetterRecords(schema: sql.schema).record(DeadLetterRecords.NewLetter(
+            queue: definition.queue.name, messageId: messageId, envelopeId: origin.envelopeId,
+            type: d.type ?? "unknown", routingKey: origin.routingKey, publisher: origin.publisher,
+            correlationId: d.correlationId, reason: reason,
+            body: d.body.count <= settings.maxMessageBytes ? d.body : nil), on: tx.db)
     }
 }

@@ -223,6 +223,19 @@ extension Component.RuntimeTests {
         #expect(letter.headers[Topology.deadLetterReasonHeader]?.contains("delivery limit") == true)
         #expect(letter.headers["x-original-user-id"] == (try TestStack.amqpURL().user))
         #expect(try TestStack.drain(queue + ".quarantine", quietMillis: 300).isEmpty, "nothing left unmasked")
+        // The original is kept, unmasked, for an operator to replay: with the routing key it was published under
+        // (read from the broker's x-death record) and its validated publisher.
+        let db = try TestStack.database()
+        defer { db.close() }
+        let kept = try db.query("""
+            SELECT routing_key, publisher, reason, body, state FROM \(queue).dead_letters WHERE message_id = $1
+            """, ["6f1c2f9e-1d2b-4c9a-9a43-1b0c8f1e2d3a"])
+        #expect(kept.count == 1)
+        #expect(try kept.first?.string("routing_key") == probe.inKey)
+        #expect(try kept.first?.string("publisher") == (try TestStack.amqpURL().user))
+        #expect(try kept.first?.string("reason").contains("delivery limit") == true)
+        #expect(try kept.first?.bytes("body") == body)
+        #expect(try kept.first?.string("state") == "held")
     }
 }
 

@@ -8,7 +8,8 @@ import StageRuntime
 ///
 /// Settings: the usual stage settings, plus PROBE_QUEUE (queue name, default `stage-probe`), PROBE_SCHEMA (default
 /// `probe`), PROBE_HANDLE_DELAY_MS (slow each message down, to stop it mid-burst), PROBE_EXIT_AFTER_COMMIT=1 (die
-/// with `_exit(9)` after the first commit, before the ack: the crash window the inbox exists for).
+/// with `_exit(9)` after the first commit, before the ack: the crash window the inbox exists for). An increment whose
+/// key is in its `blocked` table fails permanently (a dead letter an operator can mend and replay).
 struct ProbePayload: Codable, Sendable {
     var key: String
 }
@@ -22,6 +23,10 @@ struct ProbeHandler: StageHandler {
         case "probe.increment":
             let envelope = try message.decode(ProbePayload.self)
             if delayMicros > 0 { usleep(delayMicros) }
+            // A failure an operator can mend (delete the key from `blocked`), then replay the dead letter.
+            if !(try tx.db.query("SELECT 1 AS one FROM blocked WHERE key = $1", [envelope.payload.key]).isEmpty) {
+                throw StageError.permanent("key \(envelope.payload.key) is blocked")
+            }
             try tx.db.query("""
                 INSERT INTO effects (key, count) VALUES ($1, 1)
                 ON CONFLICT (key) DO UPDATE SET count = effects.count + 1
@@ -63,7 +68,8 @@ runStage("stage-probe", definition: { env in
     return StageDefinition(
         name: "stage-probe", schema: schema,
         queue: Topology.QueueSpec(name: queue, bindings: ["probe.\(queue).in"]),
-        migrations: [Migration(100, "effects", "CREATE TABLE effects (key text PRIMARY KEY, count integer NOT NULL)")],
+        migrations: [Migration(100, "effects", "CREATE TABLE effects (key text PRIMARY KEY, count integer NOT NULL)"),
+                     Migration(101, "blocked keys", "CREATE TABLE blocked (key text PRIMARY KEY)")],
         handler: ProbeHandler(queue: queue, delayMicros: UInt32(delay) * 1000),
         // The probe's keys are not the platform's: any publisher the broker admits is acted on.
         publishers: .anyPublisher)

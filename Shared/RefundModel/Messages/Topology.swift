@@ -9,6 +9,19 @@ public enum Topology {
     public static let schemaVersionHeader = "x-schema-version"
 
     public static func deadLetterQueue(of queue: String) -> String { queue + ".dlq" }
+    /// The key on `deadLetterExchange` that reaches `queue` itself: an operator's replay of one of its dead letters
+    /// (`refundctl dlq replay`), published by the owning service's relay and so under its login.
+    public static func replayRoutingKey(of queue: String) -> String { queue + ".replay" }
+
+    /// Headers of a dead letter and of its replay: where the message first came from (the routing key it was
+    /// published under, the publisher RabbitMQ validated, the queue that dead-lettered it) and, on a replay, the
+    /// dead-letter record it replays.
+    public enum DeadLetterHeader {
+        public static let originalRoutingKey = "x-original-routing-key"
+        public static let originalUserId = "x-original-user-id"
+        public static let originalQueue = "x-original-queue"
+        public static let replayOf = "x-refund-replay-of"
+    }
 
     /// A queue and the routing-key patterns bound to it on `eventsExchange`.
     public struct QueueSpec: Sendable, Equatable {
