@@ -9,6 +9,10 @@ let hummingbird = Package.Dependency.package(url: "https://github.com/hummingbir
 /// The marketplace's signed identity tokens (JWS verification: HS256, RS256, ES256). Its swift-crypto and
 /// swift-certificates are already in the build through Hummingbird, so it adds little.
 let jwtKit = Package.Dependency.package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1")
+/// Metrics: the swift-metrics API everywhere (Hummingbird's request metrics use it too), exposed in Prometheus's
+/// text format on each service's health port (`/metrics`).
+let swiftMetrics = Package.Dependency.package(url: "https://github.com/apple/swift-metrics", from: "2.13.0")
+let swiftPrometheus = Package.Dependency.package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1")
 /// refundctl's commands, options and help.
 let argumentParser = Package.Dependency.package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
 
@@ -33,7 +37,7 @@ let package = Package(
         .executable(name: "notify-sandbox", targets: ["NotifySandbox"]),
         .executable(name: "refundctl", targets: ["RefundCtl"]),
     ],
-    dependencies: [swiftLog, hummingbird, jwtKit, argumentParser],
+    dependencies: [swiftLog, hummingbird, jwtKit, argumentParser, swiftMetrics, swiftPrometheus],
     targets: [
         // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev, libssl-dev for libcrypto's HMAC, libcurl4-openssl-dev for SMTP)
         .systemLibrary(
@@ -55,7 +59,9 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"], path: "Shared/Postgres", swiftSettings: swiftSettings),
         .target(
             name: "StageRuntime",
-            dependencies: ["AMQP", "Postgres", "RefundModel", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AMQP", "Postgres", "RefundModel", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             path: "Shared/StageRuntime", swiftSettings: swiftSettings),
         /// A stage that also serves HTTP: intake's API, payout's channel callbacks.
         .target(

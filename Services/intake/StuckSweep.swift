@@ -25,7 +25,7 @@ struct StuckSweep: BackgroundWork {
 
     /// Raises up to 100 stuck refunds in one transaction; several intake instances skip each other's rows.
     func raiseBatch(_ db: PostgresConnection, _ logger: Logger) throws -> Int {
-        try db.transaction { db in
+        let states: [String] = try db.transaction { db in
             let stuck = try db.query("""
                 UPDATE refunds r SET stuck_since = now() FROM (
                     SELECT refund_id FROM refunds
@@ -46,7 +46,10 @@ struct StuckSweep: BackgroundWork {
                                            reason: "stuck: \(state) since \(since) with no next step (R-STUCK)", note: nil)
                 logger.warning("refund stuck", metadata: ["refund": "\(id)", "state": "\(state)", "since": "\(since)"])
             }
-            return stuck.count
+            return try stuck.map { try $0.string("state") }
         }
+        // Counted once committed: the metric an alert on stuck refunds watches.
+        for state in states { StageMetrics.stuckRaised(step: state) }
+        return states.count
     }
 }

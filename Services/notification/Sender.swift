@@ -50,27 +50,34 @@ struct Sender: BackgroundWork {
 
     /// Sends the next due delivery; false when none was due.
     private func sendOne(_ db: PostgresConnection, log: Logger) throws -> Bool {
-        try db.transaction { db in
+        // The outcome is counted once its record is committed.
+        let outcome: String? = try db.transaction { db in
             let repo = DeliveryRepository(db: db)
-            guard let d = try repo.claimDue(channel) else { return false }
+            guard let d = try repo.claimDue(channel) else { return nil }
             var log = log
             log[metadataKey: "refund.id"] = "\(d.refundId)"
             switch gateway.send(d) {
             case .sent:
                 try repo.markSent(d)
                 log.info("sent", metadata: ["to": "\(d.address)"])
+                return "sent"
             case .refused(let why):
                 try repo.refuse(d, reason: why)
                 log.warning("address refused for good; not retried", metadata: ["to": "\(d.address)", "why": "\(why)"])
+                return "refused"
             case .retry(let why) where d.attempts + 1 >= settings.maxAttempts:
                 try repo.giveUp(d, error: why)
                 log.error("gave up after \(d.attempts + 1) attempts", metadata: ["to": "\(d.address)", "why": "\(why)"])
+                return "failed"
             case .retry(let why):
                 let pause = min(settings.maxRetryMillis, settings.retryMillis << min(d.attempts, 16))
                 try repo.retryLater(d, afterMillis: pause, error: why)
                 log.warning("gateway failed; will retry", metadata: ["why": "\(why)", "retry.ms": "\(pause)"])
+                return "retry"
             }
-            return true
         }
+        guard let outcome else { return false }
+        StageMetrics.notification(channel: channel.rawValue, outcome: outcome)
+        return true
     }
 }

@@ -25,6 +25,9 @@ struct CallbackReceiver: Sendable {
 
     func router() -> Router<AddressedContext> {
         let router = Router(context: AddressedContext.self)
+        // Requests by route, method and status (`hb_requests_total`, `http_server_request_duration_seconds`),
+        // into the registry the health port's /metrics prints.
+        router.add(middleware: MetricsMiddleware())
         router.post("/v1/channel-callbacks/:channel") { request, context -> Response in
             let channel = context.parameters.get("channel") ?? ""
             // Per address, before any work: a flood of (even unsigned) callbacks cannot take the database with it.

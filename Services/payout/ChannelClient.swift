@@ -18,6 +18,18 @@ struct ChannelClient: Sendable {
         case unknown(String)
         /// A 4xx other than 404 and 429: the channel refused the refund and applied nothing (a business error).
         case refused(String)
+
+        /// The `outcome` label of `refunds_channel_calls_total`: the channel's status word, or what happened.
+        var metricsOutcome: String {
+            switch self {
+            case .status(let s):
+                // Bounded: a channel's unexpected word must not become a new time series.
+                return ["SUCCESS", "PROCESSING", "ABNORMAL", "CLOSED"].contains(s) ? s.lowercased() : "other"
+            case .notFound: return "not_found"
+            case .unknown: return "unknown"
+            case .refused: return "refused"
+            }
+        }
     }
 
     struct RefundRequest {

@@ -144,9 +144,17 @@ struct PayoutHandler: StageHandler {
     func callChannel(_ p: PayoutRecord, calledBefore: Bool) -> ChannelClient.Answer {
         let request = ChannelClient.RefundRequest(requestNo: p.requestNo, channel: p.route, orderId: p.orderId,
                                                   amountFen: p.amount.minorUnits, account: p.accountNo)
-        guard calledBefore else { return client.refund(request) }
-        let answer = client.query(requestNo: p.requestNo)
-        return answer == .notFound ? client.refund(request) : answer
+        let started = Date()
+        let answer: ChannelClient.Answer
+        if !calledBefore {
+            answer = client.refund(request)
+        } else {
+            let queried = client.query(requestNo: p.requestNo)
+            answer = queried == .notFound ? client.refund(request) : queried
+        }
+        StageMetrics.channelCall(channel: p.route, outcome: answer.metricsOutcome,
+                                 seconds: Date().timeIntervalSince(started))
+        return answer
     }
 
     /// Records what the channel answered, in a new transaction, if the payout is still the one that was called

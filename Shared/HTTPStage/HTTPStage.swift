@@ -20,6 +20,7 @@ public enum HTTPStage {
     public static func run(service: String, settings: StageSettings, definition: StageDefinition, listener: Listener,
                            databaseConnections: Int,
                            makeRouter: (DatabasePool) -> Router<AddressedContext>) async -> Int32 {
+        StageMetrics.bootstrap()
         let runner = StageRunner(definition: definition, settings: settings)
         let logger = Logger(label: service)
         do { try runner.migrate() } catch {

@@ -90,6 +90,8 @@ public struct StageSettings: Sendable {
     public var inboxRetentionSeconds: Double
     /// How often retention sweeps run (`RETENTION_SWEEP_SECONDS`, an hour by default).
     public var retentionSweepSeconds: Double
+    /// How often the outbox, timer and dead-letter gauges of `/metrics` are read from the schema.
+    public var metricsSampleSeconds: Double
 
     public init(_ env: Environment) throws {
         amqpURL = try env.amqpURL()
@@ -109,6 +111,7 @@ public struct StageSettings: Sendable {
         timerLeaseSeconds = try env.seconds("TIMER_LEASE_SECONDS", default: 30)
         inboxRetentionSeconds = try env.seconds("INBOX_RETENTION_SECONDS", default: 14 * 86_400)
         retentionSweepSeconds = try RetentionSweep.settings(env).everySeconds
+        metricsSampleSeconds = max(0.5, try env.seconds("METRICS_SAMPLE_SECONDS", default: 5))
     }
 }
 

@@ -69,6 +69,7 @@ final class DeadLetterQuarantine {
                     throw AMQPError(.connection, "masked dead letter not confirmed")
                 }
                 try consumer.ack(d)
+                StageMetrics.deadLetter(queue: queue.name, reason: "delivery_limit")
                 logger.warning("message exceeded its delivery limit: dead-lettered, masked",
                                metadata: ["message.id": "\(d.messageId ?? "-")", "message.type": "\(d.type ?? "-")"])
             } catch {

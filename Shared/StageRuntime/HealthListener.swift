@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// A minimal HTTP listener on `HEALTH_PORT` answering `GET /ready` and `GET /live` from `StageHealth`, for
-/// container health checks and orchestrators. Every service has one (intake's and payout's HTTP servers are busy
+/// container health checks and orchestrators, and `GET /metrics` (Prometheus's text format, `StageMetrics`). Every service has one (intake's and payout's HTTP servers are busy
 /// with buyers and channels; a health probe must not queue behind them), on plain blocking sockets on its own thread
 /// so it answers even when the stage's threads are wedged.
 final class HealthListener: @unchecked Sendable {
@@ -61,7 +61,11 @@ final class HealthListener: @unchecked Sendable {
         let requestLine = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\r\n").first ?? ""
         let parts = requestLine.split(separator: " ")
         let (status, body): (Int, String)
+        var contentType = "application/json"
         switch (parts.first.map(String.init), parts.dropFirst().first.map(String.init)) {
+        case ("GET", "/metrics"):
+            contentType = "text/plain; version=0.0.4; charset=utf-8"
+            (status, body) = (200, String(decoding: StageMetrics.exposition(), as: UTF8.self))
         case ("GET", "/ready"):
             let (ready, checks) = health.readiness()
             let json = (try? JSONSerialization.data(withJSONObject: ["ready": ready, "checks": checks],
@@ -75,8 +79,14 @@ final class HealthListener: @unchecked Sendable {
             (status, body) = (405, "{\"error\":\"method_not_allowed\"}")
         }
         let reason = [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"][status] ?? ""
-        let response = "HTTP/1.1 \(status) \(reason)\r\ncontent-type: application/json\r\n"
-            + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)"
-        _ = response.withCString { write(client, $0, strlen($0)) }
+        let response = Array(("HTTP/1.1 \(status) \(reason)\r\ncontent-type: \(contentType)\r\n"
+            + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)").utf8)
+        // The metrics page can outgrow one write.
+        var sent = 0
+        while sent < response.count {
+            let n = response[sent...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            guard n > 0 else { return }
+            sent += n
+        }
     }
 }

@@ -5,6 +5,7 @@ public func runStage(_ service: String, definition: (Environment) throws -> Stag
                      hooks: (Environment) -> StageHooks = { _ in StageHooks() }) -> Never {
     let env = Environment()
     Logs.bootstrap(service: service, environment: env)
+    StageMetrics.bootstrap()
     let (settings, def) = loadConfiguration(service: service) { (try StageSettings(env), try definition(env)) }
     let runner = StageRunner(definition: def, settings: settings, hooks: hooks(env))
     do {

@@ -101,6 +101,7 @@ struct RuntimeSQL: Sendable {
     let oldestOutbox: String
     let countRefused: String
     let pruneInbox: String
+    let sample: String
 
     init(schema: String) {
         self.schema = schema
@@ -163,6 +164,17 @@ struct RuntimeSQL: Sendable {
         pruneInbox = """
             DELETE FROM \(schema).inbox WHERE message_id IN (SELECT message_id FROM \(schema).inbox
             WHERE received_at < now() - make_interval(secs => $1::double precision) ORDER BY received_at LIMIT 1000)
+            """
+        // The metrics sampler's one statement (`MetricsSampler`): timer lag is how late the oldest due, unclaimed,
+        // unparked timer is (a claimed one's due time has moved to the end of its lease).
+        sample = """
+            SELECT (SELECT count(*) FROM \(schema).outbox) AS outbox_depth,
+                   (SELECT coalesce(EXTRACT(EPOCH FROM now() - min(created_at)) * 1000, 0)::bigint
+                    FROM \(schema).outbox) AS outbox_age_ms,
+                   (SELECT coalesce(EXTRACT(EPOCH FROM now() - min(due_at)) * 1000, 0)::bigint
+                    FROM \(schema).deadlines WHERE due_at <= now() AND parked_at IS NULL) AS timer_lag_ms,
+                   (SELECT count(*) FROM \(schema).deadlines WHERE parked_at IS NOT NULL) AS timers_parked,
+                   (SELECT count(*) FROM \(schema).dead_letters WHERE state = 'held') AS dead_letters_held
             """
     }
 

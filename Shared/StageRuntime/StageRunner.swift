@@ -134,7 +134,8 @@ public final class StageRunner: Sendable {
         let inbox = RetentionSweep(rules: [RetentionSweep.Rule(what: "inbox", olderThanSeconds: settings.inboxRetentionSeconds,
                                                                sql: sql.pruneInbox)],
                                    everySeconds: settings.retentionSweepSeconds, name: "inbox-retention")
-        let background = ([inbox] + definition.work).map { w in
+        let sampler = MetricsSampler(everySeconds: settings.metricsSampleSeconds, sql: sql)
+        let background = ([inbox, sampler] + definition.work).map { w in
             essential(w.name, until: workerStop) { w.run(context) }
         }
         // Shutdown order: the consumer, timers and background work finish their transaction in hand first, then

@@ -128,9 +128,19 @@ final class StageWorker {
     /// Handles one window; retries transient database failures with backoff while keeping the deliveries, then
     /// acks. A failed ack is not retried here: the channel is gone, and the broker redelivers to the inbox's no-op.
     private func handle(_ window: [Delivery], ackOn amqp: AMQPConnection) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
         guard let outcome = try commit(window) else { return }
         hooks.afterCommit?(window.count)
         try amqp.ack(window[window.count - 1], multiple: true)
+        // Counted once committed (a window done again after a failure is counted once).
+        let queue = definition.queue.name
+        StageMetrics.window(queue: queue, nanoseconds: DispatchTime.now().uptimeNanoseconds - started,
+                            size: window.count)
+        for m in outcome.messages {
+            StageMetrics.message(queue: queue, type: m.type, outcome: m.outcome)
+            if let reason = m.deadLetterReason { StageMetrics.deadLetter(queue: queue, reason: reason) }
+            if let nanos = m.handlerNanos { StageMetrics.handler(type: m.type, nanoseconds: nanos) }
+        }
         if outcome.deadLettered > 0 || outcome.duplicates > 0 {
             logger.info("window handled", metadata: [
                 "window.size": "\(window.count)", "window.duplicates": "\(outcome.duplicates)",
@@ -173,6 +183,8 @@ final class StageWorker {
     struct WindowOutcome {
         var duplicates = 0
         var deadLettered = 0
+        /// Each message's type and outcome, for the metrics (`handled`, `duplicate`, `dead_lettered` with why).
+        var messages: [(type: String, outcome: String, deadLetterReason: String?, handlerNanos: UInt64?)] = []
     }
 
     /// A handler failed permanently during the fast pass (no savepoints): the window's transaction is void.
@@ -180,8 +192,9 @@ final class StageWorker {
 
     /// A delivery after the checks that need no database: what the window does with it.
     private enum Checked {
-        /// Dead-lettered with `reason`; `forged`: not from the producer its routing key allows (counted).
-        case refused(reason: String, forged: Bool = false)
+        /// Dead-lettered with `reason`; `kind` is the metrics' label (`forged`: not from the producer its routing key
+        /// allows; counted in `refused_messages` too).
+        case refused(reason: String, kind: String)
         case accepted(IncomingMessage)
     }
 
@@ -202,7 +215,7 @@ final class StageWorker {
             guard delivery.routingKey == Topology.replayRoutingKey(of: definition.queue.name),
                   delivery.userId == settings.amqpURL.user else {
                 logger.warning("message refused", metadata: ["reason": "a replay not published by this stage"])
-                return (.refused(reason: "a replay not published by this stage", forged: true), origin)
+                return (.refused(reason: "a replay not published by this stage", kind: "forged"), origin)
             }
             origin.routingKey = delivery.headers[Topology.DeadLetterHeader.originalRoutingKey] ?? ""
             origin.publisher = delivery.headers[Topology.DeadLetterHeader.originalUserId].flatMap {
@@ -212,13 +225,14 @@ final class StageWorker {
         // Size before anything is decoded: a huge body is not parsed, whoever sent it.
         guard delivery.body.count <= settings.maxMessageBytes else {
             return (.refused(reason: "too large: \(delivery.body.count) bytes, at most \(settings.maxMessageBytes) "
-                + "(MAX_MESSAGE_BYTES)"), origin)
+                + "(MAX_MESSAGE_BYTES)", kind: "too_large"), origin)
         }
         let header: EnvelopeHeader
         do {
             header = try decoder.decode(EnvelopeHeader.self, from: Data(delivery.body))
         } catch {
-            return (.refused(reason: "undecodable envelope: \(StageError.describe(error))"), origin)
+            return (.refused(reason: "undecodable envelope: \(StageError.describe(error))", kind: "undecodable"),
+                    origin)
         }
         origin.envelopeId = header.id.description
         // Who sent it, before anything else: a forged message is never acted on, and its id is not put in the inbox
@@ -227,7 +241,7 @@ final class StageWorker {
             logger.warning("message refused", metadata: [
                 "message.id": "\(header.id)", "message.type": "\(header.type)", "reason": "\(why)",
             ])
-            return (.refused(reason: why, forged: true), origin)
+            return (.refused(reason: why, kind: "forged"), origin)
         }
         return (.accepted(IncomingMessage(header: header, routingKey: origin.routingKey,
                                           validatedUserId: origin.publisher, redelivered: delivery.redelivered,
@@ -253,10 +267,11 @@ final class StageWorker {
             for (delivery, (c, origin)) in zip(window, checked) {
                 let message: IncomingMessage
                 switch c {
-                case .refused(let reason, let forged):
-                    if forged { try db.execute(sql.countRefused, ["forged"]) }
+                case .refused(let reason, let kind):
+                    if kind == "forged" { try db.execute(sql.countRefused, ["forged"]) }
                     try deadLetter(delivery, origin, reason: reason, tx: tx)
                     outcome.deadLettered += 1
+                    outcome.messages.append((delivery.type ?? "unknown", "dead_lettered", kind, nil))
                     continue
                 case .accepted(let m):
                     message = m
@@ -267,15 +282,19 @@ final class StageWorker {
                 if let c = message.header.correlationId { log[metadataKey: "refund.id"] = "\(c)" }
                 guard fresh.remove(message.header.id.description) != nil else {
                     outcome.duplicates += 1
+                    outcome.messages.append((message.header.type, "duplicate", nil, nil))
                     log.debug("duplicate delivery ignored")
                     continue
                 }
                 do {
+                    let started = DispatchTime.now().uptimeNanoseconds
                     if isolating {
                         try tx.isolated { _ in try self.definition.handler.handle(message, in: tx) }
                     } else {
                         try definition.handler.handle(message, in: tx)
                     }
+                    outcome.messages.append((message.header.type, "handled", nil,
+                                             DispatchTime.now().uptimeNanoseconds - started))
                 } catch {
                     if StageError.isTransient(error) { throw error }
                     // Without a savepoint the failure voids the window's transaction: end the fast pass.
@@ -283,6 +302,7 @@ final class StageWorker {
                     log.warning("message dead-lettered", metadata: ["reason": "\(error)"])
                     try deadLetter(delivery, origin, reason: "\(error)", tx: tx)
                     outcome.deadLettered += 1
+                    outcome.messages.append((message.header.type, "dead_lettered", "handler", nil))
                 }
             }
             try tx.finish()

@@ -35,6 +35,20 @@ extension Component {
                 }
                 if let check = r.expected.check { check(r) }
             }
+            // Each service's /metrics parses and its counters moved with these refunds.
+            for service in ["intake", "auto-review", "supplier-verification", "payout", "notification"] {
+                let page = try #require(world.services.metrics(service), "\(service): no /metrics")
+                #expect(page.malformed.isEmpty, "\(service): \(page.malformed.prefix(3))")
+                #expect(page.value("refunds_messages_total", ["outcome": "handled"]) > 0, "\(service)")
+                #expect(page.value("refunds_outbox_depth") >= 0 && page.samples.contains { $0.name == "refunds_outbox_depth" },
+                        "\(service): no outbox gauge")
+            }
+            let intake = try #require(world.services.metrics("intake"))
+            #expect(intake.value("refunds_http_requests_total", ["route": "/v1/refunds", "method": "POST", "status": "201"]) > 0,
+                    "\(intake.samples.filter { $0.name.hasPrefix("refunds_http") }.map(\.labels))")
+            #expect(try #require(world.services.metrics("payout")).value("refunds_channel_calls_total") > 0)
+            #expect(try #require(world.services.metrics("notification"))
+                .value("refunds_notifications_total", ["outcome": "sent"]) > 0)
         }
     }
 }

@@ -158,6 +158,11 @@ final class ServiceProcesses {
         }
     }
 
+    /// A service's `/metrics` (on its health port), parsed; nil when nothing answers.
+    func metrics(_ service: String) -> PrometheusText? {
+        healthPorts[service].flatMap { PrometheusText.scrape(port: $0) }
+    }
+
     /// The status of `GET path` on a service's health port (0: no answer).
     func health(_ service: String, _ path: String) -> Int {
         guard let port = healthPorts[service] else { return 0 }

@@ -19,6 +19,9 @@ struct Routes: Sendable {
 
     func build() -> Router<AddressedContext> {
         let router = Router(context: AddressedContext.self)
+        // Requests by route, method and status (`hb_requests_total`, `http_server_request_duration_seconds`),
+        // into the registry the health port's /metrics prints.
+        router.add(middleware: MetricsMiddleware())
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/openapi.json") { _, _ in
             Self.json(.ok, OpenAPIDocument.bytes)
