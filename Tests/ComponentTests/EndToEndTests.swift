@@ -49,6 +49,15 @@ extension Component {
             #expect(try #require(world.services.metrics("payout")).value("refunds_channel_calls_total") > 0)
             #expect(try #require(world.services.metrics("notification"))
                 .value("refunds_notifications_total", ["outcome": "sent"]) > 0)
+            // The dashboard in the repository charts only metrics the services really export (two appear with
+            // their first event, which these refunds do not cause).
+            let exported = Set(["intake", "auto-review", "supplier-verification", "payout", "notification"]
+                .flatMap { world.services.metrics($0)?.samples.map(\.name) ?? [] })
+                .union(["refunds_dead_letters_total", "refunds_stuck_raised_total"])
+            let dashboard = try String(contentsOf: TestStack.repoRoot
+                .appendingPathComponent("Tools/observability/grafana-dashboard.json"), encoding: .utf8)
+            let charted = Set(dashboard.matches(of: /refunds_[a-z_]+/).map { String($0.output) })
+            #expect(charted.count >= 10 && charted.isSubset(of: exported), "not exported: \(charted.subtracting(exported))")
         }
     }
 }
