@@ -19,6 +19,10 @@ struct IntakeHandler: StageHandler {
             }
             return
         }
+        if message.header.type == MessageType.refundIncident {
+            try incident(try message.decode(RefundIncident.self).payload, repo: repo, tx: tx)
+            return
+        }
         if message.header.type == MessageType.inAppMessage {
             try InboxRepository(db: tx.db).saveMessage(try message.decode(InAppMessage.self).payload)
             return
@@ -50,5 +54,21 @@ struct IntakeHandler: StageHandler {
         }
         event.apply(to: &facts)
         try repo.saveOrder(facts)
+    }
+
+    /// Payout's report that money may have moved twice: the refund is flagged and a reviewer ticket opened, once
+    /// per kind. A refund intake does not know (it cannot happen: payout pays only what intake accepted) is an error.
+    private func incident(_ i: RefundIncident, repo: RefundRepository, tx: StageTransaction) throws {
+        guard try repo.refund(i.refundId) != nil else {
+            throw StageError.permanent("refund.incident for a refund intake does not know")
+        }
+        guard let buyer = try repo.flagIncident(i.refundId, kind: i.kind.rawValue) else { return }
+        let yuan = "\(i.amount.minorUnits / 100).\(String(format: "%02d", i.amount.minorUnits % 100))"
+        _ = try InboxRepository(db: tx.db).openTicket(
+            UUID(), refund: i.refundId, buyerId: buyer,
+            reason: "possible double payment (R-INCIDENT-DOUBLE-PAY): \(i.channel) confirmed superseded request "
+                + "\(i.requestNo) for \(i.amount.currency.code) \(yuan) after the refund was paid by \(i.paidInstead)",
+            note: nil)
+        logger.error("possible double payment flagged", metadata: ["refund.id": "\(i.refundId)"])
     }
 }

@@ -26,6 +26,8 @@ struct RefundRecord: Sendable {
     /// answer never came (a stage that ignored it) stops blocking after ten minutes: the stuck sweep raises the
     /// refund well before that matters.
     var actionInFlight: String? = nil
+    /// Kinds of `refund.incident` reported for it (`possible_double_payment`).
+    var incidents: [String] = []
 }
 
 struct TimelineStep: Sendable {
@@ -107,7 +109,8 @@ struct RefundRepository {
         refund_id, buyer_id, order_id, line_id, state, reason, currency, requested_fen, amount_fen,
         evidence::text AS evidence, preferred_route, appealed, excluded_reviewer, findings::text AS findings,
         expected_next_by, created_at, overdue_since,
-        CASE WHEN action_pending_at > now() - interval '10 minutes' THEN action_pending END AS action_in_flight
+        CASE WHEN action_pending_at > now() - interval '10 minutes' THEN action_pending END AS action_in_flight,
+        array_to_string(incidents, ',') AS incidents
         """
 
     func refund(_ id: RefundID, forUpdate: Bool = false) throws -> RefundRecord? {
@@ -287,7 +290,18 @@ struct RefundRepository {
             excludedReviewer: try row.optionalString("excluded_reviewer"),
             findings: try row.optionalString("findings"), expectedNextBy: try row.optionalDate("expected_next_by"),
             createdAt: try row.date("created_at"), overdueSince: try row.optionalDate("overdue_since"),
-            actionInFlight: try row.optionalString("action_in_flight"))
+            actionInFlight: try row.optionalString("action_in_flight"),
+            incidents: try row.string("incidents").split(separator: ",").map(String.init))
+    }
+
+    /// Flags the refund with an incident kind; returns its buyer when the flag is new (nil: already flagged, or no
+    /// such refund here).
+    func flagIncident(_ id: RefundID, kind: String) throws -> String? {
+        try db.query("""
+            UPDATE refunds SET incidents = array_append(incidents, $2) WHERE refund_id = $1::uuid
+              AND NOT ($2 = ANY(incidents))
+            RETURNING buyer_id
+            """, [id.rawValue, kind]).first?.string("buyer_id")
     }
 
     func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try Self.encoder.encode(v), as: UTF8.self) }

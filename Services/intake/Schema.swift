@@ -119,5 +119,10 @@ enum Schema {
             ALTER TABLE refunds ADD COLUMN action_pending text,
                                 ADD COLUMN action_pending_at timestamptz;
             """),
+        Migration(106, "incidents", """
+            -- What payout reported about money that may have moved where it should not (refund.incident), by kind;
+            -- each also opened a reviewer ticket.
+            ALTER TABLE refunds ADD COLUMN incidents text[] NOT NULL DEFAULT '{}';
+            """),
     ]
 }

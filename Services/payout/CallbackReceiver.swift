@@ -74,9 +74,13 @@ struct CallbackReceiver: Sendable {
         }
         let logger = log
         do {
-            return try await pool.withConnection { [handler, schema] db in
+            let answer: (HTTPResponse.Status, String, String) = try await pool.withConnection { [handler, schema] db in
                 try StageTransaction.run(on: db, schema: schema) { tx in
                     let repo = PayoutRepository(db: tx.db)
+                    if let old = try repo.superseded(requestNo: no) {
+                        return try Self.superseded(old, no: no, channel: channel, status: status, amount: amount,
+                                                   nonce: nonce, repo: repo, tx: tx, logger: logger)
+                    }
                     guard let p = try repo.load(requestNo: no) else {
                         return (.notFound, "FAIL", "unknown request number")
                     }
@@ -85,21 +89,68 @@ struct CallbackReceiver: Sendable {
                                   metadata: ["refund.id": "\(p.refundId)"])
                         return (.conflict, "FAIL", "does not match the payout")
                     }
-                    let outcome = p.isOpen ? (status == "PROCESSING" ? "not-final" : "applied") : "duplicate"
+                    // SUCCESS after the channel had answered that it moved nothing, before the buyer chose another
+                    // way: the money did move, so the refund is credited (and no fallback pays it again).
+                    let lateSuccess = p.state == "failed" && status == "SUCCESS"
+                    let outcome = p.isOpen || lateSuccess
+                        ? (status == "PROCESSING" ? "not-final" : "applied") : "duplicate"
                     guard try repo.recordCallback(channel: channel, nonce: nonce, requestNo: no, status: status,
                                                   outcome: outcome) else {
                         logger.warning("callback refused: replayed nonce", metadata: ["refund.id": "\(p.refundId)"])
                         return (.unauthorized, "FAIL", "replayed")
                     }
-                    if p.isOpen { try handler.settle(p, status: status, repo: repo, tx: tx) }
+                    if lateSuccess {
+                        logger.warning("the channel confirmed a refund it had reported failed",
+                                       metadata: ["refund.id": "\(p.refundId)"])
+                        try tx.publishStatus(RefundStatusEvent(
+                            refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: .processing,
+                            at: Date(), actor: "channel:\(p.route)",
+                            explanation: "the \(p.route) channel confirmed the refund after all", amount: p.amount))
+                    }
+                    if p.isOpen || lateSuccess { try handler.settle(p, status: status, repo: repo, tx: tx) }
                     logger.info("callback accepted", metadata: ["refund.id": "\(p.refundId)", "outcome": "\(outcome)"])
                     return (.ok, "SUCCESS", outcome)
                 }
             }
+            // Counted once committed.
+            if answer.2 == "incident" {
+                StageMetrics.incident(kind: RefundIncident.Kind.possibleDoublePayment.rawValue)
+            }
+            return answer
         } catch {
             log.error("callback failed; the channel will retry", metadata: ["error": "\(error)"])
             return (.internalServerError, "FAIL", "try again")
         }
+    }
+
+    /// A callback for a request number a fallback replaced. Only SUCCESS matters: the channel moved money for a
+    /// refund that was (or is being) paid another way. That is an incident — recorded once, sent to intake (the
+    /// refund flagged `possible_double_payment`, a reviewer ticket), counted — and the callback is answered 200 so
+    /// the channel stops retrying: the information has been taken.
+    private static func superseded(_ old: PayoutRepository.Superseded, no: UUID, channel: String, status: String,
+                                   amount: Int64, nonce: String, repo: PayoutRepository, tx: StageTransaction,
+                                   logger: Logger) throws -> (HTTPResponse.Status, String, String) {
+        guard old.channel == nil || old.channel == channel, old.amount.minorUnits == amount else {
+            logger.error("callback refused: channel or amount does not match the superseded request",
+                         metadata: ["refund.id": "\(old.refundId)"])
+            return (.conflict, "FAIL", "does not match the payout")
+        }
+        let isIncident = status == "SUCCESS"
+        let outcome = isIncident ? "incident" : "superseded"
+        guard try repo.recordCallback(channel: channel, nonce: nonce, requestNo: no, status: status,
+                                      outcome: outcome) else {
+            return (.unauthorized, "FAIL", "replayed")
+        }
+        guard isIncident else { return (.ok, "SUCCESS", outcome) }
+        let incident = RefundIncident(refundId: old.refundId, kind: .possibleDoublePayment, channel: channel,
+                                      requestNo: no.uuidString.lowercased(), amount: old.amount,
+                                      paidInstead: old.paidInstead, detectedAt: Date())
+        guard try repo.recordIncident(incident) else { return (.ok, "SUCCESS", "duplicate") }
+        logger.error("possible double payment: the channel confirmed a superseded request number",
+                     metadata: ["refund.id": "\(old.refundId)", "paid.instead": "\(old.paidInstead)"])
+        try tx.publish(Topology.Key.refundIncident, Envelope(type: MessageType.refundIncident,
+                                                             correlationId: old.refundId.description, payload: incident))
+        return (.ok, "SUCCESS", outcome)
     }
 
     private static func answer(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {

@@ -206,6 +206,7 @@ struct PayoutHandler: StageHandler {
             // channel), and this row's state (failed → pending, under its lock) lets only one fallback through.
             let now = Date()
             let (sendAt, expected) = timing(account.channel, now: now)
+            try repo.supersede(p, paidInstead: account.channel.rawValue)
             try repo.retarget(p.refundId, route: account.channel.rawValue, accountNo: account.number, sendAt: sendAt,
                               expectedAt: expected)
             try repo.scheduleCall(p.refundId, at: sendAt)
@@ -221,6 +222,7 @@ struct PayoutHandler: StageHandler {
         // The failed route moved no money (ABNORMAL); the balance ledger's unique key keeps this at most once.
         try publish(p, .processing, actor: "buyer", tx: tx, why: "you chose your platform balance")
         guard try repo.creditBalance(buyer: p.buyerId, refund: p.refundId, amount: p.amount) else { return }
+        try repo.supersede(p, paidInstead: PaymentChannel.balance.rawValue)
         try repo.setState(p.refundId, "succeeded", lastStatus: "BALANCE", route: PaymentChannel.balance.rawValue)
         try publish(p, .credited, actor: "channel:balance", tx: tx, why: "credited to your platform balance")
     }

@@ -159,6 +159,43 @@ struct PayoutRepository {
             """, [id.rawValue, state, lastStatus, route])
     }
 
+    /// The request number `p` was called under is given up for another way of paying (`paidInstead`): kept, so that
+    /// a channel confirming it later is recognised (`superseded(requestNo:)`).
+    func supersede(_ p: PayoutRecord, paidInstead: String) throws {
+        try db.execute("""
+            INSERT INTO superseded_requests (request_no, refund_id, channel, amount_fen, currency, paid_instead)
+            VALUES ($1::uuid, $2::uuid, $3, $4::bigint, $5, $6) ON CONFLICT DO NOTHING
+            """, [p.requestNo, p.refundId.rawValue, p.route, p.amount.minorUnits, p.amount.currency.code, paidInstead])
+    }
+
+    struct Superseded {
+        var refundId: RefundID
+        var channel: String?
+        var amount: Money
+        var paidInstead: String
+    }
+
+    func superseded(requestNo: UUID) throws -> Superseded? {
+        try db.query("""
+            SELECT refund_id::text AS refund_id, channel, amount_fen, currency, paid_instead FROM superseded_requests
+            WHERE request_no = $1::uuid
+            """, [requestNo]).first.map { r in
+            Superseded(refundId: RefundID(try r.string("refund_id"))!, channel: try r.optionalString("channel"),
+                       amount: try Money(minorUnits: try r.int64("amount_fen"),
+                                         currency: Currency(try r.string("currency")) ?? .cny),
+                       paidInstead: try r.string("paid_instead"))
+        }
+    }
+
+    /// Records an incident once; false when it was already recorded (a channel's callback retried).
+    func recordIncident(_ i: RefundIncident) throws -> Bool {
+        try db.execute("""
+            INSERT INTO incidents (request_no, kind, refund_id, channel, amount_fen, currency)
+            VALUES ($1::uuid, $2, $3::uuid, $4, $5::bigint, $6) ON CONFLICT DO NOTHING
+            """, [i.requestNo, i.kind.rawValue, i.refundId.rawValue, i.channel, i.amount.minorUnits,
+                  i.amount.currency.code]) == 1
+    }
+
     /// A fallback to a designated account: a new request number (the failed one is kept), called afresh.
     func retarget(_ id: RefundID, route: String, accountNo: String, sendAt: Date, expectedAt: Date) throws {
         try db.query("""

@@ -79,5 +79,30 @@ enum Schema {
             WHERE d.kind = 'payout-call' AND d.key = p.refund_id::text;
             DELETE FROM deadlines WHERE kind = 'payout-call';
             """),
+        Migration(104, "superseded request numbers, incidents", """
+            -- Every request number a fallback replaced (the channel had answered that it moved nothing), with what
+            -- was called under it: a channel confirming one later has paid a refund that was paid another way.
+            CREATE TABLE superseded_requests (
+                request_no uuid PRIMARY KEY,
+                refund_id uuid NOT NULL,
+                channel text,
+                amount_fen bigint NOT NULL,
+                currency text NOT NULL,
+                paid_instead text NOT NULL,
+                superseded_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO superseded_requests (request_no, refund_id, channel, amount_fen, currency, paid_instead)
+            SELECT failed_request_no, refund_id, NULL, amount_fen, currency, route FROM payouts
+            WHERE failed_request_no IS NOT NULL ON CONFLICT DO NOTHING;
+            -- What reconciliation and reviewers must look at; one per request number and kind.
+            CREATE TABLE incidents (
+                request_no uuid NOT NULL,
+                kind text NOT NULL,
+                refund_id uuid NOT NULL,
+                channel text NOT NULL,
+                amount_fen bigint NOT NULL,
+                currency text NOT NULL,
+                detected_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (request_no, kind));
+            """),
     ]
 }

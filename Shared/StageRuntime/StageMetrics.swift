@@ -93,6 +93,11 @@ public enum StageMetrics {
             .increment()
     }
 
+    /// Money that may have moved where it should not (payout: `possible_double_payment`).
+    public static func incident(kind: String) {
+        Counter(label: "refunds_incidents_total", dimensions: [("kind", kind)]).increment()
+    }
+
     /// A refund raised as stuck (intake's sweep), by the step it was stuck in.
     public static func stuckRaised(step: String) {
         Counter(label: "refunds_stuck_raised_total", dimensions: [("step", step)]).increment()

@@ -139,6 +139,57 @@ extension Component.PayoutTests {
                                     body: s.upstream.json(["route": "balance"])).status == 409)
     }
 
+    @Test("a channel's SUCCESS for a request number a fallback superseded is an incident: flagged, ticketed, counted, once; a SUCCESS before any fallback credits the refund")
+    func lateSuccessIsAnIncident() throws {
+        let s = try Stack()
+        defer { s.stop() }
+        let db = try TestStack.database()
+        defer { db.close() }
+        let (id, _) = try s.refund(channel: .creditCard, order: TestStack.unique("closed-card"))
+        _ = try s.wait(id, "payout_failed")
+        let failedNo = try Self.requestNo(id)
+        let fen = try db.query("SELECT amount_fen FROM payout.payouts WHERE refund_id = $1::uuid", [id])[0]
+            .int64("amount_fen")
+        #expect(try s.upstream.http("POST", "/v1/refunds/\(id)/fallback", token: Component.IntakeAPITests.b1,
+                                    body: s.upstream.json(["route": "balance"])).status == 200)
+        _ = try s.wait(id, "credited")
+        let before = try #require(s.payout.metrics("payout"))
+        #expect(before.value("refunds_incidents_total") == 0)
+
+        // The channel now says it paid the old request number after all: the buyer may have been paid twice.
+        let late: [String: Any] = ["outRequestNo": failedNo, "status": "SUCCESS", "amountFen": fen]
+        #expect(try Self.callback(s, channel: "credit_card", body: late) == 200)
+        #expect(try Self.callback(s, channel: "credit_card", body: late) == 200, "a retried callback is answered")
+        #expect(try Self.callback(s, channel: "credit_card", body: late.merging(["amountFen": fen + 1]) { $1 }) == 409)
+        #expect(try TestStack.eventually(20) {
+            let view = try s.upstream.http("GET", "/v1/refunds/\(id)", token: Component.IntakeAPITests.b1).json
+            return view["incidents"] as? [String] == ["possible_double_payment"]
+        })
+        let tickets = try db.query("SELECT reason FROM intake.tickets WHERE refund_id = $1::uuid AND state = 'open'",
+                                   [id])
+        #expect(tickets.count == 1)
+        #expect(try tickets.first?.string("reason").contains("possible double payment") == true)
+        #expect(try db.query("SELECT 1 AS one FROM payout.incidents WHERE refund_id = $1::uuid", [id]).count == 1)
+        #expect(s.payout.metrics("payout")?.value("refunds_incidents_total", ["kind": "possible_double_payment"]) == 1)
+        #expect(try s.upstream.http("GET", "/v1/refunds/\(id)", token: Component.IntakeAPITests.b1).json["state"]
+                as? String == "credited", "the refund itself stays credited")
+
+        // The same channel answer before the buyer chose another way: the money moved, so the refund is credited
+        // and no fallback can pay it again.
+        let (other, _) = try s.refund(channel: .creditCard, order: TestStack.unique("closed-card"))
+        _ = try s.wait(other, "payout_failed")
+        let otherNo = try Self.requestNo(other)
+        let otherFen = try db.query("SELECT amount_fen FROM payout.payouts WHERE refund_id = $1::uuid", [other])[0]
+            .int64("amount_fen")
+        #expect(try Self.callback(s, channel: "credit_card",
+                                  body: ["outRequestNo": otherNo, "status": "SUCCESS", "amountFen": otherFen]) == 200)
+        let credited = try s.wait(other, "credited")
+        #expect(Self.steps(credited).last?["actor"] as? String == "channel:credit_card")
+        #expect(try s.upstream.http("POST", "/v1/refunds/\(other)/fallback", token: Component.IntakeAPITests.b1,
+                                    body: s.upstream.json(["route": "balance"])).status == 409)
+        #expect(try db.query("SELECT 1 AS one FROM payout.balance_ledger WHERE refund_id = $1::uuid", [other]).isEmpty)
+    }
+
     @Test("the caps are payout's own record of the order, not what the checked message claims")
     func orderCap() throws {
         let s = try Stack()

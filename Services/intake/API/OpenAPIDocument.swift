@@ -56,6 +56,7 @@ enum OpenAPIDocument {
                                     "overdueSince": {"type": "string", "format": "date-time"},
                                     "missingEvidence": {"type": "array", "items": {"type": "string"}},
                                     "rejectionReason": {"type": "string"},
+                                    "incidents": {"type": "array", "items": {"type": "string", "enum": ["possible_double_payment"]}},
                                     "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/StoredEvidence"}},
                                     "timeline": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}},
           "StoredEvidence": {"type": "object", "required": ["kind"],

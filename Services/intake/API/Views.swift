@@ -33,6 +33,8 @@ struct RefundView: Encodable, Sendable {
     var missingEvidence: [String]?
     /// Why it was rejected, while it stands rejected.
     var rejectionReason: String?
+    /// What payout reported (e.g. `possible_double_payment`): a reviewer ticket is open for each.
+    var incidents: [String]?
     /// Everything the buyer sent, in the order it was added (DOMAIN.md §3: the reviewer sees it; so does the buyer).
     var evidence: [StoredEvidence]
     var timeline: [Step]
@@ -52,6 +54,7 @@ struct RefundView: Encodable, Sendable {
         createdAt = r.createdAt
         expectedNextBy = r.expectedNextBy
         overdueSince = r.overdueSince
+        incidents = r.incidents.isEmpty ? nil : r.incidents
         evidence = StoredEvidence.decode(r.evidence)
         timeline = steps.map {
             Step(step: $0.step, at: $0.at, actor: $0.actor, rule: $0.rule, explanation: $0.explanation,

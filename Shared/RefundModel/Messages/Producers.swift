@@ -67,6 +67,7 @@ public enum Producers {
             (Topology.Key.supplierRequest(supplier: "*"), [.service(.supplierVerification)]),
             (Topology.Key.supplierReply, [.supplier]),
             (Topology.Key.inAppMessage, [.service(.notification)]),
+            (Topology.Key.refundIncident, [.service(.payout)]),
         ]
         for step in RefundState.allCases {
             rows.append((Topology.Key.status(step.rawValue), Set(step.producers.map { Producer.service($0) })))

@@ -236,4 +236,36 @@ public enum MessageType {
     public static let refundStatus = "refund.status"
     public static let buyerProfile = Topology.Key.buyerProfile
     public static let inAppMessage = Topology.Key.inAppMessage
+    public static let refundIncident = Topology.Key.refundIncident
+}
+
+/// `refund.incident` (payout → intake): money may have moved where it should not. Intake flags the refund, opens a
+/// reviewer ticket and puts the incident on the reviewers' view of it; reconciliation lists it until resolved.
+public struct RefundIncident: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// A channel confirmed (SUCCESS) a request number that had been superseded: the refund was, or is being,
+        /// paid another way (the balance, a designated account), so the buyer may have been paid twice.
+        case possibleDoublePayment = "possible_double_payment"
+    }
+
+    public var refundId: RefundID
+    public var kind: Kind
+    public var channel: String
+    /// The superseded request number the channel confirmed.
+    public var requestNo: String
+    public var amount: Money
+    /// How the refund was paid instead (`balance`, or the designated account's channel).
+    public var paidInstead: String
+    public var detectedAt: Date
+
+    public init(refundId: RefundID, kind: Kind, channel: String, requestNo: String, amount: Money, paidInstead: String,
+                detectedAt: Date) {
+        self.refundId = refundId
+        self.kind = kind
+        self.channel = channel
+        self.requestNo = requestNo
+        self.amount = amount
+        self.paidInstead = paidInstead
+        self.detectedAt = detectedAt
+    }
 }

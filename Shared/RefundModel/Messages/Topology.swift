@@ -60,6 +60,8 @@ public enum Topology {
         public static let buyerProfile = "buyer.profile"
         /// Notification → intake: an in-app message (站内信) for the buyer's inbox.
         public static let inAppMessage = "notification.in-app"
+        // Payout -> intake: something reviewers must look at (e.g. a possible double payment).
+        public static let refundIncident = "refund.incident"
         // Every stage -> intake (timeline) and notification: one per visible step.
         public static let statusPrefix = "refund.status."
         public static func status(_ step: String) -> String { statusPrefix + step }
@@ -70,7 +72,8 @@ public enum Topology {
         switch service {
         case .intake:
             return QueueSpec(name: service.rawValue,
-                             bindings: [Key.orderPrefix + "*", Key.statusPrefix + "*", Key.inAppMessage])
+                             bindings: [Key.orderPrefix + "*", Key.statusPrefix + "*", Key.inAppMessage,
+                                        Key.refundIncident])
         case .autoReview:
             return QueueSpec(name: service.rawValue, bindings: [
                 Key.refundApplied, Key.evidenceAdded, Key.refundAppealed, Key.refundWithdrawn, Key.reviewerDecided,
