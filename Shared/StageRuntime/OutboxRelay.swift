@@ -19,6 +19,10 @@ final class OutboxRelay {
     private var lastAgeCheck = Date.distantPast
     /// Whether the broker nacked any publish of the last round (see `run`).
     private var nackedLastRound = false
+    /// Rows still to publish one per round after the broker refused a round (see `refused`); 0: whole batches.
+    private var singleRowsLeft = 0
+    /// The row of the current one-row round.
+    private var singleRowId: Int64?
     private var db: PostgresConnection?
     private var amqp: AMQPConnection?
 
@@ -57,6 +61,7 @@ final class OutboxRelay {
                 logger.warning("relay cycle failed, reconnecting", metadata: ["error": "\(error)"])
                 health.relay(connected: false)
                 drop()
+                refused(error)
                 stop.sleep(millis: 200)
             }
         }
@@ -123,14 +128,43 @@ final class OutboxRelay {
         amqp = nil
     }
 
+    /// A row the broker refuses outright (a routing key this service's login may not publish: a deployment whose
+    /// permissions are older than its code) closes the channel and voids the whole round, every round, blocking
+    /// every row behind it. So after such a refusal the relay publishes one row per round for a batch's worth of
+    /// rows; a one-row round refused again marks that row failed, with the broker's reason and a growing pause
+    /// (`failOutbox`), and the others go on.
+    private func refused(_ error: Error) {
+        guard let e = error as? AMQPError, e.code == .channelClosed, e.replyCode != nil else { return }
+        if let id = singleRowId {
+            do {
+                guard let db = Connections.postgres(settings.databaseURL, schema: sql.schema, name: "relay",
+                                                    stop: stop, logger: logger) else { return }
+                defer { db.close() }
+                try db.execute(sql.failOutbox, [id, String("refused: \(e)".prefix(500))])
+                logger.error("outbox message refused by the broker; kept, retried later",
+                             metadata: ["outbox.id": "\(id)", "error": "\(e)"])
+            } catch {
+                logger.warning("could not mark a refused outbox row", metadata: ["error": "\(error)"])
+            }
+        } else {
+            singleRowsLeft = settings.relayBatchSize
+        }
+    }
+
     /// Publishes one batch of due rows; returns how many were claimed.
     @discardableResult
     func relayOnce() throws -> Int {
         guard let db, let amqp else { return 0 }
         nackedLastRound = false
+        singleRowId = nil
+        let single = singleRowsLeft > 0
         return try db.transaction { tx in
-            let rows = try tx.query(sql.claimOutbox, [settings.relayBatchSize])
-            if rows.isEmpty { return 0 }
+            let rows = try tx.query(sql.claimOutbox, [single ? 1 : settings.relayBatchSize])
+            if rows.isEmpty {
+                singleRowsLeft = 0
+                return 0
+            }
+            if single { singleRowId = try rows[0].int64("id") }
             var idBySeq: [UInt64: Int64] = [:]
             for row in rows {
                 let headers = (try? JSONSerialization.jsonObject(with: Data(try row.string("headers").utf8)))
@@ -163,6 +197,8 @@ final class OutboxRelay {
             if !done.isEmpty {
                 try tx.query(sql.deleteOutbox, ["{" + done.map(String.init).joined(separator: ",") + "}"])
             }
+            if single { singleRowsLeft -= 1 }
+            singleRowId = nil
             return rows.count
         }
     }

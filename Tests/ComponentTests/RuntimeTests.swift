@@ -345,3 +345,38 @@ extension Component {
         }
     }
 }
+
+extension Component.RuntimeTests {
+    @Test("a row the broker refuses outright (an exchange that does not exist) is set aside with its reason; the rows behind it are published")
+    func refusedRowDoesNotBlock() throws {
+        let (probe, out) = try startProbe()
+        let db = try TestStack.database()
+        defer { db.close() }
+        func row(_ exchange: String, _ key: String) throws -> String {
+            let e = Envelope(type: "probe.done", correlationId: key, payload: ["key": key])
+            try db.execute("""
+                INSERT INTO \(probe.schema).outbox (exchange, routing_key, message_id, type, correlation_id, body)
+                VALUES ($1, $2, $3, $4, $5, $6::bytea)
+                """, [exchange, probe.outKey, e.id.description, e.type, key,
+                      PostgresBytes(try MessageCoding.encoder().encode(e))])
+            return e.id.description
+        }
+        // One transaction's worth: the refused row first, so a whole-batch round would fail on it every time.
+        let refusedId = try row("no-such-exchange", "refused")
+        _ = try row(Topology.eventsExchange, "behind-1")
+        _ = try row(Topology.eventsExchange, "behind-2")
+        try db.notify("outbox_\(probe.schema)")
+        var got: [Delivery] = []
+        #expect(TestStack.eventually(30) {
+            got += (try? TestStack.drain(out, quietMillis: 300)) ?? []
+            return Set(got.compactMap(\.correlationId)).isSuperset(of: ["behind-1", "behind-2"])
+        }, "rows behind a refused one are published")
+        let kept = try db.query("SELECT last_error, attempts FROM \(probe.schema).outbox WHERE message_id = $1",
+                                [refusedId])
+        #expect(kept.count == 1)
+        let lastError = try kept.first?.optionalString("last_error") ?? "-"
+        #expect(lastError.contains("404"), "\(lastError)")
+        probe.terminate()
+        #expect(probe.waitForExit() == 0)
+    }
+}
