@@ -190,6 +190,57 @@ extension Component.PayoutTests {
         #expect(try db.query("SELECT 1 AS one FROM payout.balance_ledger WHERE refund_id = $1::uuid", [other]).isEmpty)
     }
 
+    @Test("refundctl reconcile: the channel's statement, payout's records and the balance ledger agree; a payment planted in the statement and one under a superseded number are reported")
+    func reconcile() throws {
+        // The statement's window starts now: earlier tests' payouts (same schema) are outside it, and any of theirs
+        // this test's payout instance pays meanwhile is paid by this sandbox, consistently.
+        let since = ISO8601DateFormatter().string(from: Date())
+        let s = try Stack()
+        defer { s.stop() }
+        let (paid, _) = try s.refund(channel: .alipay)
+        let (fellBack, _) = try s.refund(channel: .creditCard, order: TestStack.unique("closed-card"))
+        _ = try s.wait(fellBack, "payout_failed")
+        let supersededNo = try Self.requestNo(fellBack)
+        #expect(try s.upstream.http("POST", "/v1/refunds/\(fellBack)/fallback", token: Component.IntakeAPITests.b1,
+                                    body: s.upstream.json(["route": "balance"])).status == 200)
+        _ = try s.wait(paid, "credited")
+        _ = try s.wait(fellBack, "credited")
+        let ledger = "http://127.0.0.1:\(s.sandboxPort)/ledger"
+        func reconcile() throws -> (status: Int32, kinds: [String], output: String) {
+            let r = try TestStack.run(TestStack.binPath + "/refundctl",
+                                      ["reconcile", "--channel-ledger", ledger, "--since", since, "--json"],
+                                      env: ["REFUNDCTL_DATABASE_URL": try TestStack.databaseURL()])
+            let report = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any]
+            let kinds = (report?["differences"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+            return (r.status, kinds.sorted(), r.output)
+        }
+        let clean = try reconcile()
+        #expect(clean.status == 0 && clean.kinds.isEmpty, "\(clean.output)")
+        let counts = try JSONSerialization.jsonObject(with: Data(clean.output.utf8)) as? [String: Any]
+        #expect((counts?["ledgerPayments"] as? Int ?? 0) >= 1 && (counts?["balanceCredits"] as? Int ?? 0) >= 1,
+                "\(clean.output)")
+
+        func plant(_ no: String, _ channel: String, _ fen: Int64) throws {
+            let body = try JSONSerialization.data(withJSONObject: [
+                "outRequestNo": no, "orderId": "planted", "channel": channel, "amountFen": fen])
+            #expect(try s.upstream.http("POST", ledger, token: nil, body: body, absolute: true).status == 200)
+        }
+        let stranger = UUID().uuidString.lowercased()
+        try plant(stranger, "alipay", 1_234)
+        let fen = try TestStack.database().query("SELECT amount_fen FROM payout.payouts WHERE refund_id = $1::uuid",
+                                                 [fellBack])[0].int64("amount_fen")
+        try plant(supersededNo, "credit_card", fen)
+        let found = try reconcile()
+        #expect(found.status == 5, "\(found.output)")
+        #expect(found.kinds == ["possible_double_payment", "unknown_payment"], "\(found.output)")
+        #expect(found.output.contains(stranger) && found.output.contains(fellBack), "\(found.output)")
+        let human = try TestStack.run(TestStack.binPath + "/refundctl",
+                                      ["reconcile", "--channel-ledger", ledger, "--since", since],
+                                      env: ["REFUNDCTL_DATABASE_URL": try TestStack.databaseURL()])
+        #expect(human.status == 5 && human.output.contains("2 difference(s)") && human.output.contains(stranger),
+                "\(human.output)")
+    }
+
     @Test("the caps are payout's own record of the order, not what the checked message claims")
     func orderCap() throws {
         let s = try Stack()

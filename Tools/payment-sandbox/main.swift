@@ -23,6 +23,9 @@ import NIOCore
 ///   GET  /v1/refunds/{no}   → {"status", …} or 404 (never applied)
 ///   GET  /faults            → {"faults": {"flaky": [orderId…], "slow": […], "refused": […], "dup-callback": […]}}
 ///   GET  /ledger            → {"payments": [{"outRequestNo","orderId","channel","amountFen","account"?}]}
+///   POST /ledger            {"outRequestNo","orderId","channel","amountFen"} plants a payment the platform never
+///                           asked for (a channel's own mistake), for reconciliation tests; or SUCCESS for a number
+///                           it had answered ABNORMAL (the channel paid after all)
 ///   GET  /callbacks         → {"callbacks": [{"outRequestNo","attempts","delivered"}]}
 final class Channels: @unchecked Sendable {
     struct Refund {
@@ -64,6 +67,14 @@ final class Channels: @unchecked Sendable {
     }
 
     func query(_ no: String) -> String? { lock.withLock { refunds[no].map { current(no, $0) } } }
+
+    /// A payment that appears in the ledger without (or against) the platform's request: `POST /ledger`.
+    func plant(no: String, channel: String, orderId: String, amountFen: Int64) {
+        lock.withLock {
+            refunds[no] = Refund(channel: channel, orderId: orderId, amountFen: amountFen, account: nil,
+                                 status: "SUCCESS", createdAt: Date())
+        }
+    }
 
     /// PROCESSING turns into SUCCESS after a while; states only move forward.
     private func current(_ no: String, _ r: Refund) -> String {
@@ -207,6 +218,16 @@ router.get("/v1/refunds/:no") { _, context -> Response in
     return json(.ok, ["status": status, "outRequestNo": no])
 }
 router.get("/ledger") { _, _ in json(.ok, ["payments": channels.ledger()]) }
+router.post("/ledger") { request, _ -> Response in
+    var request = request
+    let body = try await request.collectBody(upTo: 65_536)
+    guard let o = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+          let no = o["outRequestNo"] as? String, let channel = o["channel"] as? String,
+          let orderId = o["orderId"] as? String, let fen = (o["amountFen"] as? NSNumber)?.int64Value
+    else { return json(.badRequest, ["code": "INVALID_REQUEST"]) }
+    channels.plant(no: no, channel: channel, orderId: orderId, amountFen: fen)
+    return json(.ok, ["planted": no])
+}
 router.get("/callbacks") { _, _ in json(.ok, ["callbacks": callbacks?.report() ?? []]) }
 router.get("/faults") { _, _ in json(.ok, ["faults": faults.report()]) }
 
