@@ -95,9 +95,10 @@ let package = Package(
         .executableTarget(name: "StageProbe", dependencies: ["StageRuntime"], path: "Tools/stage-probe",
                           swiftSettings: swiftSettings),
 
-        /// The operators' tool: dead letters (list, show masked, replay once, discard).
+        /// The operators' tool: dead letters (list, show masked, replay once, discard), reconciliation, the audit record.
         .executableTarget(name: "RefundCtl",
-                          dependencies: ["StageRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: ["StageRuntime", "ChannelSigning",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/refundctl", swiftSettings: swiftSettings),
 
         /// Drives a few refunds through a running system and prints their timelines (scripts/run's last step).

@@ -124,5 +124,22 @@ enum Schema {
             -- each also opened a reviewer ticket.
             ALTER TABLE refunds ADD COLUMN incidents text[] NOT NULL DEFAULT '{}';
             """),
+        Migration(107, "every timeline step into the audit record", """
+            -- DOMAIN.md §7: each step, as it is recorded here, also goes into audit.refund_steps (the provisioning's
+            -- append-only, hash-chained record that no service may change), in the same transaction. Steps recorded
+            -- before this migration go there first, in their order.
+            INSERT INTO audit.refund_steps (refund_id, at, step, actor, rule, reason, recorded_by, recorded_at,
+                                            prev_hash, hash)
+            SELECT refund_id, at, step, actor, rule, explanation, '', now(), '', '' FROM timeline
+            ORDER BY refund_id, at, progress, id;
+            CREATE FUNCTION timeline_audited() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO audit.refund_steps (refund_id, at, step, actor, rule, reason, recorded_by, recorded_at,
+                                                prev_hash, hash)
+                VALUES (NEW.refund_id, NEW.at, NEW.step, NEW.actor, NEW.rule, NEW.explanation, '', now(), '', '');
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER audited AFTER INSERT ON timeline FOR EACH ROW EXECUTE FUNCTION timeline_audited();
+            """),
     ]
 }

@@ -25,3 +25,61 @@ GRANT CONNECT ON DATABASE :"db" TO :"role";
 SQL
 done
 psql -v ON_ERROR_STOP=1 -q -c "REVOKE ALL ON SCHEMA public FROM PUBLIC"
+
+# The audit record (DOMAIN.md §7): every step of every refund, append-only, in one place an auditor can query.
+# Owned by this administrator, not by any service: intake may only INSERT (its timeline's trigger writes each step
+# here); no service role may UPDATE, DELETE or TRUNCATE it, and a trigger refuses those to everyone, owner included.
+# Each record carries the hash of the refund's previous record (a chain per refund): `refundctl audit verify`
+# recomputes it. The hashed text is prev_hash, refund_id, extract(epoch from at), step, actor, rule, reason joined
+# by U+001F (a missing rule or reason is empty); sha256, lower-case hex; the first record's prev_hash is ''.
+psql -v ON_ERROR_STOP=1 -q <<'SQL'
+CREATE SCHEMA IF NOT EXISTS audit;
+REVOKE ALL ON SCHEMA audit FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS audit.refund_steps (
+    seq bigserial PRIMARY KEY,
+    refund_id uuid NOT NULL,
+    at timestamptz NOT NULL,
+    step text NOT NULL,
+    actor text NOT NULL,
+    rule text,
+    reason text,
+    recorded_by text NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL);
+CREATE INDEX IF NOT EXISTS refund_steps_refund ON audit.refund_steps (refund_id, seq);
+CREATE OR REPLACE FUNCTION audit.step_hash(prev text, refund uuid, at timestamptz, step text, actor text, rule text,
+                                           reason text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT encode(sha256(convert_to(concat_ws(chr(31), prev, refund::text, extract(epoch FROM at)::text, step, actor,
+                                              coalesce(rule, ''), coalesce(reason, '')), 'UTF8')), 'hex')
+$$;
+-- Chains each new record to the refund's latest (writers of one refund take turns on an advisory lock); runs as
+-- the owner, so writers need no right to read the table.
+CREATE OR REPLACE FUNCTION audit.chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = audit, pg_temp AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || NEW.refund_id::text, 0));
+    NEW.recorded_by := session_user;
+    NEW.recorded_at := now();
+    NEW.prev_hash := coalesce((SELECT r.hash FROM audit.refund_steps r WHERE r.refund_id = NEW.refund_id
+                               ORDER BY r.seq DESC LIMIT 1), '');
+    NEW.hash := audit.step_hash(NEW.prev_hash, NEW.refund_id, NEW.at, NEW.step, NEW.actor, NEW.rule, NEW.reason);
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION audit.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit records are append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+DROP TRIGGER IF EXISTS chained ON audit.refund_steps;
+CREATE TRIGGER chained BEFORE INSERT ON audit.refund_steps FOR EACH ROW EXECUTE FUNCTION audit.chain();
+DROP TRIGGER IF EXISTS append_only ON audit.refund_steps;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON audit.refund_steps FOR EACH ROW
+    EXECUTE FUNCTION audit.refuse_change();
+DROP TRIGGER IF EXISTS never_truncated ON audit.refund_steps;
+CREATE TRIGGER never_truncated BEFORE TRUNCATE ON audit.refund_steps FOR EACH STATEMENT
+    EXECUTE FUNCTION audit.refuse_change();
+REVOKE ALL ON audit.refund_steps FROM PUBLIC;
+GRANT USAGE ON SCHEMA audit TO intake;
+GRANT INSERT ON audit.refund_steps TO intake;
+GRANT USAGE ON SEQUENCE audit.refund_steps_seq_seq TO intake;
+SQL

@@ -7,13 +7,14 @@ import Foundation
 /// service's outbox and comes back through its inbox).
 ///
 /// Exit codes: 0 done; 1 failed (database unreachable, unexpected error); 3 no such record; 4 refused (already
-/// decided, cannot be replayed); 5 reconciliation found differences; 64 usage.
+/// decided, cannot be replayed); 5 reconciliation found differences; 6 an audit chain is
+/// broken; 64 usage.
 @main
 struct RefundCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refundctl",
-        abstract: "Operate the refund platform: dead letters, reconciliation.",
-        subcommands: [DeadLetterCommand.self, ReconcileCommand.self])
+        abstract: "Operate the refund platform: dead letters, reconciliation, the audit record.",
+        subcommands: [DeadLetterCommand.self, ReconcileCommand.self, AuditCommand.self])
 }
 
 enum ExitStatus {
