@@ -40,7 +40,11 @@ struct IntakeHandler: StageHandler {
             }
             if let problem = facts.problem() { throw StageError.permanent("order.placed refused: \(problem)") }
             // Placed again: the first placement stands and nothing known since is erased.
-            if let known = try repo.order(facts.orderId, forUpdate: true) { facts = known.merging(placedAgain: facts) }
+            if let known = try repo.order(facts.orderId, forUpdate: true) {
+                facts = known.merging(placedAgain: facts)
+            } else {
+                try RefundRates(db: tx.db).orderPlaced(facts)
+            }
             for early in try repo.takeEarlyEvents(orderId: facts.orderId) { early.apply(to: &facts) }
             try repo.saveOrder(facts)
             return

@@ -141,5 +141,29 @@ enum Schema {
             END $$;
             CREATE TRIGGER audited AFTER INSERT ON timeline FOR EACH ROW EXECUTE FUNCTION timeline_audited();
             """),
+        Migration(108, "refund rates", """
+            -- Orders and refunds per day of the order's placement, by product, supplier, reason, and the platform's
+            -- ('all', a few shard rows): refund rates over any window up to 30 days from at most 30 rows per key.
+            CREATE TABLE rate_days (
+                dimension text NOT NULL CHECK (dimension IN ('product', 'supplier', 'reason', 'all')),
+                key text NOT NULL,
+                day date NOT NULL,
+                orders integer NOT NULL DEFAULT 0,
+                refunds integer NOT NULL DEFAULT 0,
+                PRIMARY KEY (dimension, key, day));
+            -- A product or supplier whose refund rate rose abnormally (RateSpike), once a day, with the refund that
+            -- tipped it (its reviewer ticket).
+            CREATE TABLE rate_flags (
+                dimension text NOT NULL,
+                key text NOT NULL,
+                day date NOT NULL,
+                orders integer NOT NULL,
+                refunds integer NOT NULL,
+                baseline_rate double precision NOT NULL,
+                p_value double precision NOT NULL,
+                refund_id uuid NOT NULL,
+                flagged_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (dimension, key, day));
+            """),
     ]
 }

@@ -98,6 +98,11 @@ public enum StageMetrics {
         Counter(label: "refunds_incidents_total", dimensions: [("kind", kind)]).increment()
     }
 
+    /// A product or supplier whose refund rate rose abnormally (intake's `RefundRates`).
+    public static func rateFlagged(dimension: String) {
+        Counter(label: "refunds_rate_flags_total", dimensions: [("dimension", dimension)]).increment()
+    }
+
     /// A refund raised as stuck (intake's sweep), by the step it was stuck in.
     public static func stuckRaised(step: String) {
         Counter(label: "refunds_stuck_raised_total", dimensions: [("step", step)]).increment()

@@ -26,6 +26,8 @@ final class ServiceProcesses {
     static let tokens = TestStack.tokenEntries([
         ("buyer-token-b1-test-credential", "buyer:b-1"), ("buyer-token-b2-test-credential", "buyer:b-2"),
         ("reviewer-token-r1-test-credential", "reviewer:r-1"), ("reviewer-token-r2-test-credential", "reviewer:r-2"),
+        // A buyer of its own for tests whose many applications must not count in b-1's risk window.
+        ("buyer-token-b9-test-credential", "buyer:b-9"),
     ])
 
     /// Starts `services` (kebab names) with `env` on top of their credentials; waits until each consumes.

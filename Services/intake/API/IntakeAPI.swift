@@ -1,5 +1,6 @@
 import Foundation
 import HTTPStage
+import Logging
 import Postgres
 import RefundModel
 import StageRuntime
@@ -12,6 +13,7 @@ struct IntakeAPI: Sendable {
     /// A refund in review longer than this is overdue: its buyer may open a follow-up ticket (DOMAIN.md §6).
     var reviewOverdueSeconds: Double = 48 * 3600
     var evidenceLimits = EvidenceLimits()
+    let logger = Logger(label: "intake")
 
     // MARK: Buyer
 
@@ -88,6 +90,8 @@ struct IntakeAPI: Sendable {
                     orderRefundable: lineRefundable)
                 try tx.publish(Topology.Key.refundApplied,
                                Envelope(type: MessageType.refundApplied, correlationId: id.description, payload: applied))
+                try RefundRates(db: tx.db).refundApplied(id, order: order, line: line, reason: reason,
+                                                         buyerId: buyerId, logger: logger)
                 let view = RefundView(record, steps: try repo.timeline(id))
                 let body = try Self.encode(view)
                 try repo.remember(caller: caller.key, key: idempotencyKey, hash: hash, status: 201,
@@ -194,6 +198,31 @@ struct IntakeAPI: Sendable {
     }
 
     // MARK: Reviewer
+
+    /// Refund rates by `product`, `supplier` or `reason` over a day, a week and 30 days, with each key's latest
+    /// abnormal-rise flag (DOMAIN.md §7; `RefundRates`, `RateSpike`).
+    func refundRates(caller: Caller, dimension: String?) async throws -> [UInt8] {
+        guard case .reviewer = caller else { throw APIError(.forbidden, "forbidden", "reviewers only") }
+        let dimension = dimension ?? "product"
+        guard ["product", "supplier", "reason"].contains(dimension) else {
+            throw APIError.badRequest("invalid_parameter", "dimension is product, supplier or reason")
+        }
+        return try await pool.withConnection { db in
+            let rule = RefundRates.rule
+            struct Report: Encodable {
+                var dimension: String
+                var asOf: String
+                var method: String
+                var rates: [RefundRates.Row]
+            }
+            return try Self.encode(Report(
+                dimension: dimension, asOf: RefundRates.day(Date()),
+                method: "refunds counted on their order's day; the last \(rule.recentDays) days against the \(rule.baselineDays) "
+                    + "before, one-sided binomial test, flagged below p = \(rule.alpha) with at least \(rule.minOrders) orders "
+                    + "and \(rule.minRefunds) refunds",
+                rates: try RefundRates(db: db).report(dimension: dimension)))
+        }
+    }
 
     func reviewQueue(caller: Caller) async throws -> [UInt8] {
         guard case .reviewer = caller else { throw APIError(.forbidden, "forbidden", "reviewers only") }

@@ -80,6 +80,12 @@ struct Routes: Sendable {
                 (.ok, try await api.closeTicket(caller: caller, id: context.parameters.get("id") ?? "", body: body))
             }
         }
+        router.get("/v1/analytics/refund-rates") { request, context in
+            await respond(request, context) { caller, _ in
+                (.ok, try await api.refundRates(caller: caller,
+                                                dimension: request.uri.queryParameters.get("dimension")))
+            }
+        }
         router.get("/v1/review/queue") { request, context in
             await respond(request, context) { caller, _ in (.ok, try await api.reviewQueue(caller: caller)) }
         }

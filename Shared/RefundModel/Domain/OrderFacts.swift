@@ -46,11 +46,15 @@ public struct OrderLineFacts: Codable, Sendable, Equatable {
     public var completionBp: Int64?
     /// Physical goods: the package was opened.
     public var opened: Bool?
+    /// The marketplace's product (SKU) id: what refund rates are kept by (DOMAIN.md §7). Optional: without it a
+    /// line counts under its kind and supplier.
+    public var productId: String?
 
     public init(lineId: String, productKind: ProductKind, supplierId: String, listPrice: Money, paid: Money,
                 giftValue: Money? = nil, refundFeeBp: Int64 = 0, noReasonRefund: Bool = false,
                 customMade: Bool = false, faceValue: Money? = nil, deliveredAt: Date? = nil, consumedAt: Date? = nil,
-                usedValue: Money? = nil, completionBp: Int64? = nil, opened: Bool? = nil) {
+                usedValue: Money? = nil, completionBp: Int64? = nil, opened: Bool? = nil, productId: String? = nil) {
+        self.productId = productId
         self.lineId = lineId
         self.productKind = productKind
         self.supplierId = supplierId

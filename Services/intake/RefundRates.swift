@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import Postgres
+import RefundModel
+import StageRuntime
+
+/// Refund rates by product, supplier and reason (DOMAIN.md §7), kept incrementally: each order line placed and each
+/// refund applied for adds one to a daily row (`rate_days`), counted on the day the order was placed (a cohort), so
+/// a window's rate is refunds over the orders they came from, read from at most a month of daily rows per key — never
+/// by scanning refunds. A product or supplier whose recent rate rises abnormally against its own baseline
+/// (`RateSpike`) is flagged once a day (`rate_flags`) and a reviewer ticket is opened on the refund that tipped it.
+struct RefundRates {
+    let db: PostgresConnection
+    static let rule = RateSpike()
+    /// The platform-wide counts are spread over a few rows so that every order does not queue on one row's lock.
+    static let platformShards = 8
+
+    /// The product a line is counted under: the marketplace's product id, or its kind and supplier when it sends none.
+    static func productKey(_ line: OrderLineFacts) -> String {
+        line.productId ?? "\(line.productKind.rawValue)@\(line.supplierId)"
+    }
+
+    static func day(_ date: Date) -> String {
+        ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+    }
+
+    private func add(_ dimension: String, _ key: String, day: String, orders: Int, refunds: Int) throws {
+        try db.execute("""
+            INSERT INTO rate_days (dimension, key, day, orders, refunds) VALUES ($1, $2, $3::date, $4::int, $5::int)
+            ON CONFLICT (dimension, key, day) DO UPDATE
+            SET orders = rate_days.orders + EXCLUDED.orders, refunds = rate_days.refunds + EXCLUDED.refunds
+            """, [dimension, key, day, orders, refunds])
+    }
+
+    private func platformShard() -> String { "*\(Int.random(in: 0..<Self.platformShards))" }
+
+    /// An order placed for the first time: one order per line for its product and supplier, and the platform's.
+    func orderPlaced(_ order: OrderFacts) throws {
+        let day = Self.day(order.placedAt)
+        for line in order.lines {
+            try add("product", Self.productKey(line), day: day, orders: 1, refunds: 0)
+            try add("supplier", line.supplierId, day: day, orders: 1, refunds: 0)
+        }
+        try add("all", platformShard(), day: day, orders: order.lines.count, refunds: 0)
+    }
+
+    /// A refund applied for: counted on its order's day; then the product and the supplier are judged.
+    func refundApplied(_ refund: RefundID, order: OrderFacts, line: OrderLineFacts, reason: RefundReason,
+                       buyerId: String, logger: Logger) throws {
+        let day = Self.day(order.placedAt)
+        let product = Self.productKey(line)
+        try add("product", product, day: day, orders: 0, refunds: 1)
+        try add("supplier", line.supplierId, day: day, orders: 0, refunds: 1)
+        try add("reason", reason.rawValue, day: day, orders: 0, refunds: 1)
+        try add("all", platformShard(), day: day, orders: 0, refunds: 1)
+        let today = Self.day(Date())
+        let platform = try windows("all", nil, today: today)
+        for (dimension, key) in [("product", product), ("supplier", line.supplierId)] {
+            let w = try windows(dimension, key, today: today)
+            let verdict = Self.rule.judge(recent: w.recent, baseline: w.baseline, platform: platform.baseline)
+            guard verdict.flagged else { continue }
+            let new = try db.execute("""
+                INSERT INTO rate_flags (dimension, key, day, orders, refunds, baseline_rate, p_value, refund_id)
+                VALUES ($1, $2, $3::date, $4::int, $5::int, $6::double precision, $7::double precision, $8::uuid)
+                ON CONFLICT DO NOTHING
+                """, [dimension, key, today, w.recent.orders, w.recent.refunds, String(verdict.baselineRate),
+                      String(verdict.pValue), refund.rawValue]) == 1
+            guard new else { continue }
+            let pct = { (r: Double) in String(format: "%.1f%%", r * 100) }
+            _ = try InboxRepository(db: db).openTicket(
+                UUID(), refund: refund, buyerId: buyerId,
+                reason: "refund rate of \(dimension) \(key) rose to \(pct(w.recent.rate)) (\(w.recent.refunds) of "
+                    + "\(w.recent.orders) orders in \(Self.rule.recentDays) days) against \(pct(verdict.baselineRate)) "
+                    + "before (binomial p = \(String(format: "%.2g", verdict.pValue))) (R-RATE-SPIKE)",
+                note: nil)
+            logger.warning("refund rate flagged", metadata: [
+                "dimension": "\(dimension)", "key": "\(key)", "rate": "\(pct(w.recent.rate))",
+                "baseline": "\(pct(verdict.baselineRate))",
+            ])
+            StageMetrics.rateFlagged(dimension: dimension)
+        }
+    }
+
+    /// The recent window (the last `recentDays` days, today included) and the baseline before it.
+    private func windows(_ dimension: String, _ key: String?, today: String) throws
+        -> (recent: RateSpike.Counts, baseline: RateSpike.Counts) {
+        let recent = Self.rule.recentDays, span = Self.rule.recentDays + Self.rule.baselineDays
+        let r = try db.query("""
+            SELECT coalesce(sum(orders) FILTER (WHERE day > $3::date - $4::int), 0)::bigint AS recent_orders,
+                   coalesce(sum(refunds) FILTER (WHERE day > $3::date - $4::int), 0)::bigint AS recent_refunds,
+                   coalesce(sum(orders) FILTER (WHERE day <= $3::date - $4::int), 0)::bigint AS base_orders,
+                   coalesce(sum(refunds) FILTER (WHERE day <= $3::date - $4::int), 0)::bigint AS base_refunds
+            FROM rate_days WHERE dimension = $1 AND ($2::text IS NULL OR key = $2) AND day > $3::date - $5::int
+              AND day <= $3::date
+            """, [dimension, key, today, recent, span])[0]
+        return (RateSpike.Counts(orders: try r.int("recent_orders"), refunds: try r.int("recent_refunds")),
+                RateSpike.Counts(orders: try r.int("base_orders"), refunds: try r.int("base_refunds")))
+    }
+
+    // MARK: - What reviewers read
+
+    struct Window: Encodable {
+        var orders: Int
+        var refunds: Int
+        /// Refunds per 10,000 orders.
+        var rateBp: Int
+        init(orders: Int, refunds: Int) {
+            self.orders = orders
+            self.refunds = refunds
+            rateBp = orders == 0 ? 0 : refunds * 10_000 / orders
+        }
+    }
+
+    struct Flag: Encodable {
+        var day: String
+        var orders: Int
+        var refunds: Int
+        var baselineRateBp: Int
+        var pValue: Double
+        var flaggedAt: Date
+    }
+
+    struct Row: Encodable {
+        var key: String
+        var day: Window
+        var week: Window
+        var days30: Window
+        var flag: Flag?
+    }
+
+    /// Every key with orders or refunds in the last 30 days, most refunds first; reasons are rated against all
+    /// orders. With the latest flag of each key in that time.
+    func report(dimension: String) throws -> [Row] {
+        let today = Self.day(Date())
+        let totals = dimension == "reason" ? try db.query("""
+            SELECT coalesce(sum(orders) FILTER (WHERE day = $1::date), 0)::bigint AS d,
+                   coalesce(sum(orders) FILTER (WHERE day > $1::date - 7), 0)::bigint AS w,
+                   coalesce(sum(orders), 0)::bigint AS m
+            FROM rate_days WHERE dimension = 'all' AND day > $1::date - 30 AND day <= $1::date
+            """, [today]).first : nil
+        let flags = Dictionary(try db.query("""
+            SELECT DISTINCT ON (key) key, day::text AS day, orders, refunds, baseline_rate, p_value, flagged_at
+            FROM rate_flags WHERE dimension = $1 AND day > $2::date - 30 ORDER BY key, day DESC
+            """, [dimension, today]).map { r in
+            (try r.string("key"), Flag(day: try r.string("day"), orders: try r.int("orders"),
+                                       refunds: try r.int("refunds"),
+                                       baselineRateBp: Int((Double(try r.string("baseline_rate")) ?? 0) * 10_000),
+                                       pValue: Double(try r.string("p_value")) ?? 1, flaggedAt: try r.date("flagged_at")))
+        }) { a, _ in a }
+        return try db.query("""
+            SELECT key,
+                   coalesce(sum(orders) FILTER (WHERE day = $2::date), 0)::bigint AS d_orders,
+                   coalesce(sum(refunds) FILTER (WHERE day = $2::date), 0)::bigint AS d_refunds,
+                   coalesce(sum(orders) FILTER (WHERE day > $2::date - 7), 0)::bigint AS w_orders,
+                   coalesce(sum(refunds) FILTER (WHERE day > $2::date - 7), 0)::bigint AS w_refunds,
+                   sum(orders)::bigint AS m_orders, sum(refunds)::bigint AS m_refunds
+            FROM rate_days WHERE dimension = $1 AND day > $2::date - 30 AND day <= $2::date
+            GROUP BY key ORDER BY sum(refunds) DESC, key LIMIT 500
+            """, [dimension, today]).map { r in
+            func w(_ o: String, _ f: String, total: String) throws -> Window {
+                Window(orders: try totals.map { try $0.int(total) } ?? r.int(o), refunds: try r.int(f))
+            }
+            let key = try r.string("key")
+            return Row(key: key, day: try w("d_orders", "d_refunds", total: "d"),
+                       week: try w("w_orders", "w_refunds", total: "w"),
+                       days30: try w("m_orders", "m_refunds", total: "m"), flag: flags[key])
+        }
+    }
+}
