@@ -8,8 +8,9 @@ import RefundModel
 /// Drives a few refunds through the running system the way a marketplace, a buyer and a reviewer would (AMQP order
 /// events, the HTTP API), and prints their timelines. `scripts/run` runs it last.
 ///
-/// Each of the seven refunds must end where the product says it does (DOMAIN.md); any that does not is named and the
-/// demo exits 1, so the container test and `scripts/run` can rely on it as a check, not only a show.
+/// Each of the eight refunds must end where the product says it does (DOMAIN.md); any that does not is named and the
+/// demo exits 1, so the container test and `scripts/run` can rely on it as a check, not only a show. Last, a burst
+/// of refunds on one product must get that product flagged in the refund-rate analytics (DOMAIN.md §7).
 ///
 /// `refund-demo order ORDER_ID BUYER_ID FEN` publishes one order event and exits (AMQP_URL only).
 ///
@@ -90,14 +91,15 @@ func http(_ method: String, _ path: String, token: String, body: [String: Any]? 
 }
 
 @MainActor func placeOrder(_ id: String, paidFen: Int64, supplier: String = "sup-confirm", delivered: Bool = false,
-                           channel: PaymentChannel = .alipay) throws {
+                           channel: PaymentChannel = .alipay, productId: String? = nil) throws {
     try publishProfile()
     let money = try Money(minorUnits: paidFen)
     let facts = OrderFacts(orderId: id, buyerId: buyerId, paymentChannel: channel, placedAt: Date(), paidAt: Date(),
                            promisedDeliveryAt: Date().addingTimeInterval(-600),
                            lines: [OrderLineFacts(lineId: "1", productKind: .cardCode, supplierId: supplier,
                                                   listPrice: money, paid: money,
-                                                  deliveredAt: delivered ? Date().addingTimeInterval(-300) : nil)])
+                                                  deliveredAt: delivered ? Date().addingTimeInterval(-300) : nil,
+                                                  productId: productId)])
     try publish(Topology.Key.orderPlaced, OrderEvent(orderId: id, order: facts), correlationId: id)
 }
 
@@ -210,9 +212,36 @@ buyerIndex = buyerOf["sup-silent"]!
 let answerSeconds = Double(env["SUPPLIER_ANSWER_SECONDS"] ?? "15") ?? 15
 show("Supplier silent past its deadline: decided for the buyer",
      wait(bySupplier["sup-silent"]!, for: "credited", seconds: answerSeconds + 20), fen: 10_000)
+buyerIndex = 9
+let faultOrder = "demo-platform-fault-\(stamp)"
+do { try placeOrder(faultOrder, paidFen: 6_600, supplier: "sup-used", delivered: true) } catch {
+    print("refund-demo: cannot publish order events: \(error)")
+    exit(1)
+}
+let fault = apply(faultOrder, reason: "platform_fault")
+show("Platform fault, no evidence: advance compensation pays at once; the supplier's \"used\" only books its clawback",
+     wait(fault, for: "credited"), fen: 6_600)
+
+// Refund rates (DOMAIN.md §7): 25 orders of one product, 12 of them refunded within minutes.
+buyerIndex = 10
+let spikeProduct = "demo-card-\(stamp)"
+do {
+    for n in 0..<25 { try placeOrder("demo-spike-\(stamp)-\(n)", paidFen: 1_000, productId: spikeProduct) }
+} catch {
+    print("refund-demo: cannot publish order events: \(error)")
+    exit(1)
+}
+for n in 0..<12 { _ = apply("demo-spike-\(stamp)-\(n)") }
+let rates = http("GET", "/v1/analytics/refund-rates?dimension=product", token: reviewerToken).1
+let spikeRow = (rates["rates"] as? [[String: Any]] ?? []).first { $0["key"] as? String == spikeProduct }
+let week = spikeRow?["week"] as? [String: Any] ?? [:]
+print("\nRefund rates: product \(spikeProduct): \(week["refunds"] ?? 0) refunds of \(week["orders"] ?? 0) orders this week "
+    + "(\(week["rateBp"] ?? 0) per 10,000)" + (spikeRow?["flag"] != nil ? ", FLAGGED: \(spikeRow!["flag"]!)" : ", not flagged"))
+if spikeRow?["flag"] == nil { failures.append("refund rates: \(spikeProduct) should have been flagged") }
+
 if !failures.isEmpty {
-    print("\nrefund-demo: \(failures.count) of the seven did not end as they should:")
+    print("\nrefund-demo: \(failures.count) check(s) did not end as they should:")
     for f in failures { print("  " + f) }
     exit(1)
 }
-print("\nrefund-demo: all seven ended as they should")
+print("\nrefund-demo: all eight refunds ended as they should, and the product with a burst of refunds was flagged")

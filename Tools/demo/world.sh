@@ -3,14 +3,14 @@
 # Local only: a marketplace wires its own identity provider and its suppliers' real systems.
 
 # A new demo buyer each start, so earlier demo refunds never count against it in the risk rules; refund-demo uses
-# buyers $DEMO_BUYER-1..8 with the tokens $DEMO_BUYER_TOKEN-1..8.
+# buyers $DEMO_BUYER-1..10 with the tokens $DEMO_BUYER_TOKEN-1..10 (8 is left for trying by hand).
 DEMO_BUYER="demo-buyer-$(date +%s)"
 DEMO_BUYER_TOKEN=demo-buyer-token-local-only
 DEMO_REVIEWER_TOKEN=demo-reviewer-token-local-only
 # intake keeps only each token's SHA-256 digest (scripts/issue-token makes real ones).
 demo_digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 DEMO_TOKENS="sha256:$(demo_digest "$DEMO_REVIEWER_TOKEN")=reviewer:demo-reviewer"
-for n in 1 2 3 4 5 6 7 8; do
+for n in 1 2 3 4 5 6 7 8 9 10; do
   DEMO_TOKENS="$DEMO_TOKENS,sha256:$(demo_digest "$DEMO_BUYER_TOKEN-$n")=buyer:$DEMO_BUYER-$n"
 done
 
