@@ -19,6 +19,10 @@ struct IntakeHandler: StageHandler {
             }
             return
         }
+        if message.header.type == MessageType.supplierRecord {
+            try RefundRates(db: tx.db).supplierRecord(try message.decode(SupplierRecord.self).payload)
+            return
+        }
         if message.header.type == MessageType.refundIncident {
             try incident(try message.decode(RefundIncident.self).payload, repo: repo, tx: tx)
             return

@@ -97,6 +97,22 @@ struct RefundRates {
                 RateSpike.Counts(orders: try r.int("base_orders"), refunds: try r.int("base_refunds")))
     }
 
+    /// A supplier's record, merged field by field (the largest count wins).
+    func supplierRecord(_ r: SupplierRecord) throws {
+        try db.execute("""
+            INSERT INTO supplier_records (supplier_id, answered_in_time, answered_late, silent, disputes_lost,
+                                          deposit_charged_fen)
+            VALUES ($1, $2::int, $3::int, $4::int, $5::int, $6::bigint)
+            ON CONFLICT (supplier_id) DO UPDATE SET
+                answered_in_time = greatest(supplier_records.answered_in_time, EXCLUDED.answered_in_time),
+                answered_late = greatest(supplier_records.answered_late, EXCLUDED.answered_late),
+                silent = greatest(supplier_records.silent, EXCLUDED.silent),
+                disputes_lost = greatest(supplier_records.disputes_lost, EXCLUDED.disputes_lost),
+                deposit_charged_fen = greatest(supplier_records.deposit_charged_fen, EXCLUDED.deposit_charged_fen),
+                updated_at = now()
+            """, [r.supplierId, r.answeredInTime, r.answeredLate, r.silent, r.disputesLost, r.depositChargedFen])
+    }
+
     // MARK: - What reviewers read
 
     struct Window: Encodable {
@@ -126,6 +142,8 @@ struct RefundRates {
         var week: Window
         var days30: Window
         var flag: Flag?
+        /// Suppliers only: its record beside its rate.
+        var record: SupplierRecord?
     }
 
     /// Every key with orders or refunds in the last 30 days, most refunds first; reasons are rated against all
@@ -147,6 +165,15 @@ struct RefundRates {
                                        baselineRateBp: Int((Double(try r.string("baseline_rate")) ?? 0) * 10_000),
                                        pValue: Double(try r.string("p_value")) ?? 1, flaggedAt: try r.date("flagged_at")))
         }) { a, _ in a }
+        let records = dimension != "supplier" ? [:] : Dictionary(try db.query("""
+            SELECT supplier_id, answered_in_time, answered_late, silent, disputes_lost, deposit_charged_fen
+            FROM supplier_records
+            """).map { r in
+            (try r.string("supplier_id"), SupplierRecord(
+                supplierId: try r.string("supplier_id"), answeredInTime: try r.int("answered_in_time"),
+                answeredLate: try r.int("answered_late"), silent: try r.int("silent"),
+                disputesLost: try r.int("disputes_lost"), depositChargedFen: try r.int64("deposit_charged_fen")))
+        }) { a, _ in a }
         return try db.query("""
             SELECT key,
                    coalesce(sum(orders) FILTER (WHERE day = $2::date), 0)::bigint AS d_orders,
@@ -163,7 +190,7 @@ struct RefundRates {
             let key = try r.string("key")
             return Row(key: key, day: try w("d_orders", "d_refunds", total: "d"),
                        week: try w("w_orders", "w_refunds", total: "w"),
-                       days30: try w("m_orders", "m_refunds", total: "m"), flag: flags[key])
+                       days30: try w("m_orders", "m_refunds", total: "m"), flag: flags[key], record: records[key])
         }
     }
 }

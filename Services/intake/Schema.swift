@@ -165,5 +165,17 @@ enum Schema {
                 flagged_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (dimension, key, day));
             """),
+        Migration(109, "supplier records", """
+            -- Each supplier's record as supplier-verification reports it (refund.supplier-record): every count only
+            -- grows, so the largest seen of each is kept, in whatever order the reports arrive.
+            CREATE TABLE supplier_records (
+                supplier_id text PRIMARY KEY,
+                answered_in_time integer NOT NULL,
+                answered_late integer NOT NULL,
+                silent integer NOT NULL,
+                disputes_lost integer NOT NULL,
+                deposit_charged_fen bigint NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now());
+            """),
     ]
 }

@@ -73,6 +73,19 @@ struct RequestRepository {
             """, [supplier, refund.rawValue, amount.minorUnits, amount.currency.code, cause])
     }
 
+    /// One supplier's record as it stands (what intake shows beside its refund rate).
+    func record(_ supplier: String) throws -> SupplierRecord {
+        let row = try db.query("""
+            SELECT coalesce(s.answered_in_time, 0) AS in_time, coalesce(s.answered_late, 0) AS late,
+                   coalesce(s.silent, 0) AS silent, coalesce(s.disputes_lost, 0) AS lost,
+                   coalesce((SELECT sum(amount_fen) FROM deposit_ledger d WHERE d.supplier_id = $1), 0)::bigint AS charged
+            FROM (SELECT $1::text AS supplier_id) k LEFT JOIN supplier_stats s ON s.supplier_id = k.supplier_id
+            """, [supplier])[0]
+        return SupplierRecord(supplierId: supplier, answeredInTime: try row.int("in_time"),
+                              answeredLate: try row.int("late"), silent: try row.int("silent"),
+                              disputesLost: try row.int("lost"), depositChargedFen: try row.int64("charged"))
+    }
+
     /// Counters and deposit charges per supplier, for the `stats` command.
     func stats() throws -> [[String: Any]] {
         try db.query("""

@@ -24,6 +24,12 @@ struct VerificationHandler: StageHandler {
         }
     }
 
+    /// The supplier's record changed (an answer counted, a deposit charged): intake shows it beside its refund rate.
+    private func publishRecord(_ supplier: String, repo: RequestRepository, tx: StageTransaction) throws {
+        try tx.publish(Topology.Key.supplierRecord, Envelope(type: MessageType.supplierRecord, correlationId: supplier,
+                                                             payload: try repo.record(supplier)))
+    }
+
     /// The supplier did not answer in time: decided in the buyer's favour and counted against the supplier.
     func fire(_ deadline: Deadline, in tx: StageTransaction) throws {
         guard deadline.kind == Self.answerTimer, let id = UUID(uuidString: deadline.key) else { return }
@@ -34,8 +40,10 @@ struct VerificationHandler: StageHandler {
             // Paid at approval: silence books the clawback like any answer (PROTOCOL.md), nothing for the buyer.
             try repo.chargeDeposit(r.supplierId, refund: r.approved.refundId, amount: r.approved.amount,
                                    cause: "advance_compensation")
+            try publishRecord(r.supplierId, repo: repo, tx: tx)
             return
         }
+        try publishRecord(r.supplierId, repo: repo, tx: tx)
         try status(r.approved, .supplierVerification, actor: "system", tx: tx,
                    why: "the supplier did not answer by the deadline: decided in your favour")
         try verified(r.approved, amount: r.approved.amount, outcome: .silentSupplier, tx: tx)
@@ -84,6 +92,7 @@ struct VerificationHandler: StageHandler {
         }
         if r.state == "timed_out" {
             try repo.count(supplier, .late)
+            try publishRecord(supplier, repo: repo, tx: tx)
             return log(r.approved.refundId, "late reply: the deadline already decided", supplier: supplier)
         }
         guard r.state == "waiting" else {
@@ -103,9 +112,11 @@ struct VerificationHandler: StageHandler {
             // The platform paid at approval: whatever the answer, the supplier owes it back (PROTOCOL.md); the
             // buyer's refund is already on its way and is not reopened by the answer.
             try repo.chargeDeposit(supplier, refund: a.refundId, amount: a.amount, cause: "advance_compensation")
+            try publishRecord(supplier, repo: repo, tx: tx)
             return log(a.refundId, "advance compensation: the answer \(reply.answer.rawValue) booked against the deposit",
                        supplier: supplier)
         }
+        try publishRecord(supplier, repo: repo, tx: tx)
         let actor = "supplier:\(supplier)"
         switch reply.answer {
         case .confirmed:
@@ -147,6 +158,7 @@ struct VerificationHandler: StageHandler {
             let amount = try d.amount.map { try a.amount.minimum($0) } ?? a.amount
             try repo.count(r.supplierId, .disputesLost)
             try repo.chargeDeposit(r.supplierId, refund: a.refundId, amount: amount, cause: "dispute_lost")
+            try publishRecord(r.supplierId, repo: repo, tx: tx)
             try status(a, .processing, actor: actor, tx: tx, why: "arbitration decided in your favour", amount: amount)
             try verified(a, amount: amount, outcome: .arbitratedForBuyer, tx: tx)
         } else {

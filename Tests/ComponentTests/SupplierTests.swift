@@ -244,6 +244,16 @@ extension Component {
                 #expect(!steps.contains("disputed") && !steps.contains("supplier_verification") && !steps.contains("needs_evidence"),
                         "the buyer's path never waits on the supplier: \(steps)")
             }
+            // Reviewers see each supplier's record beside its refund rate, as supplier-verification keeps it.
+            let sameRecord = try TestStack.eventually(15) {
+                let rates = try s.http("GET", "/v1/analytics/refund-rates?dimension=supplier", token: IntakeAPITests.r1).json
+                let row = (rates["rates"] as? [[String: Any]] ?? []).first { $0["key"] as? String == "sup-used" }
+                let record = row?["record"] as? [String: Any]
+                let now = try Self.stats()["sup-used"] ?? [:]
+                return record?["depositChargedFen"] as? Int == now["depositChargedFen"] as? Int
+                    && record?["answeredInTime"] as? Int == now["answeredInTime"] as? Int && record != nil
+            }
+            #expect(sameRecord, "the supplier's record beside its rate matches supplier-verification's")
         }
     }
 }

@@ -68,6 +68,7 @@ public enum Producers {
             (Topology.Key.supplierReply, [.supplier]),
             (Topology.Key.inAppMessage, [.service(.notification)]),
             (Topology.Key.refundIncident, [.service(.payout)]),
+            (Topology.Key.supplierRecord, [.service(.supplierVerification)]),
         ]
         for step in RefundState.allCases {
             rows.append((Topology.Key.status(step.rawValue), Set(step.producers.map { Producer.service($0) })))

@@ -237,6 +237,29 @@ public enum MessageType {
     public static let buyerProfile = Topology.Key.buyerProfile
     public static let inAppMessage = Topology.Key.inAppMessage
     public static let refundIncident = Topology.Key.refundIncident
+    public static let supplierRecord = Topology.Key.supplierRecord
+}
+
+/// `refund.supplier-record` (supplier-verification → intake): a supplier's whole record so far, sent whenever it
+/// changes. Every count only grows, so intake keeps the largest of each, whatever order the messages arrive in.
+public struct SupplierRecord: Codable, Sendable, Equatable {
+    public var supplierId: String
+    public var answeredInTime: Int
+    public var answeredLate: Int
+    public var silent: Int
+    public var disputesLost: Int
+    /// Charged against its deposit so far, in fen (CNY).
+    public var depositChargedFen: Int64
+
+    public init(supplierId: String, answeredInTime: Int, answeredLate: Int, silent: Int, disputesLost: Int,
+                depositChargedFen: Int64) {
+        self.supplierId = supplierId
+        self.answeredInTime = answeredInTime
+        self.answeredLate = answeredLate
+        self.silent = silent
+        self.disputesLost = disputesLost
+        self.depositChargedFen = depositChargedFen
+    }
 }
 
 /// `refund.incident` (payout → intake): money may have moved where it should not. Intake flags the refund, opens a

@@ -62,6 +62,8 @@ public enum Topology {
         public static let inAppMessage = "notification.in-app"
         // Payout -> intake: something reviewers must look at (e.g. a possible double payment).
         public static let refundIncident = "refund.incident"
+        // Supplier-verification -> intake: a supplier's record (answers, silence, disputes lost, deposit charged).
+        public static let supplierRecord = "refund.supplier-record"
         // Every stage -> intake (timeline) and notification: one per visible step.
         public static let statusPrefix = "refund.status."
         public static func status(_ step: String) -> String { statusPrefix + step }
@@ -73,7 +75,7 @@ public enum Topology {
         case .intake:
             return QueueSpec(name: service.rawValue,
                              bindings: [Key.orderPrefix + "*", Key.statusPrefix + "*", Key.inAppMessage,
-                                        Key.refundIncident])
+                                        Key.refundIncident, Key.supplierRecord])
         case .autoReview:
             return QueueSpec(name: service.rawValue, bindings: [
                 Key.refundApplied, Key.evidenceAdded, Key.refundAppealed, Key.refundWithdrawn, Key.reviewerDecided,
