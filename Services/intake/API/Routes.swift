@@ -23,6 +23,14 @@ struct Routes: Sendable {
         // into the registry the health port's /metrics prints.
         router.add(middleware: MetricsMiddleware())
         router.get("/health") { _, _ in Response(status: .ok) }
+        // The reviewer console: a static page that signs in with a reviewer credential and calls this API.
+        router.get("/console") { _, _ in
+            var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
+            headers[HTTPField.Name("Content-Security-Policy")!] = ConsolePage.securityPolicy
+            headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: ConsolePage.bytes)))
+        }
         router.get("/openapi.json") { _, _ in
             Self.json(.ok, OpenAPIDocument.bytes)
         }
