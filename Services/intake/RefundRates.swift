@@ -101,16 +101,18 @@ struct RefundRates {
     func supplierRecord(_ r: SupplierRecord) throws {
         try db.execute("""
             INSERT INTO supplier_records (supplier_id, answered_in_time, answered_late, silent, disputes_lost,
-                                          deposit_charged_fen)
-            VALUES ($1, $2::int, $3::int, $4::int, $5::int, $6::bigint)
+                                          deposit_charged_fen, refused_replies)
+            VALUES ($1, $2::int, $3::int, $4::int, $5::int, $6::bigint, $7::int)
             ON CONFLICT (supplier_id) DO UPDATE SET
                 answered_in_time = greatest(supplier_records.answered_in_time, EXCLUDED.answered_in_time),
                 answered_late = greatest(supplier_records.answered_late, EXCLUDED.answered_late),
                 silent = greatest(supplier_records.silent, EXCLUDED.silent),
                 disputes_lost = greatest(supplier_records.disputes_lost, EXCLUDED.disputes_lost),
                 deposit_charged_fen = greatest(supplier_records.deposit_charged_fen, EXCLUDED.deposit_charged_fen),
+                refused_replies = greatest(supplier_records.refused_replies, EXCLUDED.refused_replies),
                 updated_at = now()
-            """, [r.supplierId, r.answeredInTime, r.answeredLate, r.silent, r.disputesLost, r.depositChargedFen])
+            """, [r.supplierId, r.answeredInTime, r.answeredLate, r.silent, r.disputesLost, r.depositChargedFen,
+                  r.refusedReplies ?? 0])
     }
 
     // MARK: - What reviewers read
@@ -166,13 +168,15 @@ struct RefundRates {
                                        pValue: Double(try r.string("p_value")) ?? 1, flaggedAt: try r.date("flagged_at")))
         }) { a, _ in a }
         let records = dimension != "supplier" ? [:] : Dictionary(try db.query("""
-            SELECT supplier_id, answered_in_time, answered_late, silent, disputes_lost, deposit_charged_fen
+            SELECT supplier_id, answered_in_time, answered_late, silent, disputes_lost, deposit_charged_fen,
+                   refused_replies
             FROM supplier_records
             """).map { r in
             (try r.string("supplier_id"), SupplierRecord(
                 supplierId: try r.string("supplier_id"), answeredInTime: try r.int("answered_in_time"),
                 answeredLate: try r.int("answered_late"), silent: try r.int("silent"),
-                disputesLost: try r.int("disputes_lost"), depositChargedFen: try r.int64("deposit_charged_fen")))
+                disputesLost: try r.int("disputes_lost"), depositChargedFen: try r.int64("deposit_charged_fen"),
+                refusedReplies: try r.int("refused_replies")))
         }) { a, _ in a }
         return try db.query("""
             SELECT key,

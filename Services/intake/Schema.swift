@@ -177,5 +177,8 @@ enum Schema {
                 deposit_charged_fen bigint NOT NULL,
                 updated_at timestamptz NOT NULL DEFAULT now());
             """),
+        Migration(110, "supplier records: refused replies", """
+            ALTER TABLE supplier_records ADD COLUMN refused_replies integer NOT NULL DEFAULT 0;
+            """),
     ]
 }

@@ -57,6 +57,7 @@ struct RequestRepository {
         case late = "answered_late"
         case silent
         case disputesLost = "disputes_lost"
+        case refused
     }
 
     func count(_ supplier: String, _ counter: Counter) throws {
@@ -78,25 +79,28 @@ struct RequestRepository {
         let row = try db.query("""
             SELECT coalesce(s.answered_in_time, 0) AS in_time, coalesce(s.answered_late, 0) AS late,
                    coalesce(s.silent, 0) AS silent, coalesce(s.disputes_lost, 0) AS lost,
+                   coalesce(s.refused, 0) AS refused,
                    coalesce((SELECT sum(amount_fen) FROM deposit_ledger d WHERE d.supplier_id = $1), 0)::bigint AS charged
             FROM (SELECT $1::text AS supplier_id) k LEFT JOIN supplier_stats s ON s.supplier_id = k.supplier_id
             """, [supplier])[0]
         return SupplierRecord(supplierId: supplier, answeredInTime: try row.int("in_time"),
                               answeredLate: try row.int("late"), silent: try row.int("silent"),
-                              disputesLost: try row.int("lost"), depositChargedFen: try row.int64("charged"))
+                              disputesLost: try row.int("lost"), depositChargedFen: try row.int64("charged"),
+                              refusedReplies: try row.int("refused"))
     }
 
     /// Counters and deposit charges per supplier, for the `stats` command.
     func stats() throws -> [[String: Any]] {
         try db.query("""
-            SELECT s.supplier_id, s.answered_in_time, s.answered_late, s.silent, s.disputes_lost,
+            SELECT s.supplier_id, s.answered_in_time, s.answered_late, s.silent, s.disputes_lost, s.refused,
                    coalesce((SELECT sum(amount_fen) FROM deposit_ledger d WHERE d.supplier_id = s.supplier_id), 0)::bigint
                        AS deposit_charged_fen
             FROM supplier_stats s ORDER BY s.supplier_id
             """).map { row in
             ["supplierId": try row.string("supplier_id"), "answeredInTime": try row.int("answered_in_time"),
              "answeredLate": try row.int("answered_late"), "silent": try row.int("silent"),
-             "disputesLost": try row.int("disputes_lost"), "depositChargedFen": try row.int64("deposit_charged_fen")]
+             "disputesLost": try row.int("disputes_lost"), "refusedReplies": try row.int("refused"),
+             "depositChargedFen": try row.int64("deposit_charged_fen")]
         }
     }
 }

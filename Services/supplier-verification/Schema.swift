@@ -33,5 +33,9 @@ enum Schema {
                 created_at timestamptz NOT NULL DEFAULT now(),
                 UNIQUE (refund_id, cause));
             """),
+        Migration(101, "refused replies counted", """
+            -- Replies the platform refused (malformed, another supplier's request, …): counted apart from silence.
+            ALTER TABLE supplier_stats ADD COLUMN refused integer NOT NULL DEFAULT 0;
+            """),
     ]
 }

@@ -24,6 +24,31 @@ struct VerificationHandler: StageHandler {
         }
     }
 
+    /// A supplier's reply was refused (undecodable, too large, another supplier's request, an answer the protocol
+    /// does not allow): the supplier is told on its own queue, with the request when the reply could be read that
+    /// far and until when a corrected reply still counts, and the refusal is counted in its record (apart from
+    /// silence). Anything else dead-lettered here (a forged reply has no supplier to tell) is left to the operators.
+    func deadLettered(_ letter: DeadLetterNotice, in tx: StageTransaction) throws {
+        guard letter.routingKey == SupplierProtocol.replyRoutingKey,
+              let supplier = letter.validatedUserId.flatMap(SupplierProtocol.supplier(fromUser:)) else { return }
+        let repo = RequestRepository(db: tx.db)
+        // Best effort: the request id from a body that may be anything.
+        let payload = (try? JSONSerialization.jsonObject(with: Data(letter.body)) as? [String: Any])?["payload"]
+        let requestId = (payload as? [String: Any])?["requestId"] as? String
+        let open = try requestId.flatMap(UUID.init(uuidString:)).flatMap { try repo.load(requestId: $0) }
+            .flatMap { $0.supplierId == supplier && $0.state == "waiting" ? $0 : nil }
+        let refusal = ReplyRefused(replyMessageId: letter.messageId, requestId: requestId,
+                                   reason: String(PersonalData.mask(letter.reason).prefix(500)),
+                                   answerBy: open?.answerBy, at: Date())
+        try tx.publish(Topology.Key.supplierReplyRefused(supplier: supplier),
+                       Envelope(type: SupplierProtocol.replyRefusedType, schemaVersion: SupplierProtocol.schemaVersion,
+                                correlationId: letter.correlationId, payload: refusal))
+        try repo.count(supplier, .refused)
+        try publishRecord(supplier, repo: repo, tx: tx)
+        logger.info("supplier reply refused; the supplier was told",
+                    metadata: ["supplier": "\(supplier)", "request": "\(requestId ?? "-")"])
+    }
+
     /// The supplier's record changed (an answer counted, a deposit charged): intake shows it beside its refund rate.
     private func publishRecord(_ supplier: String, repo: RequestRepository, tx: StageTransaction) throws {
         try tx.publish(Topology.Key.supplierRecord, Envelope(type: MessageType.supplierRecord, correlationId: supplier,

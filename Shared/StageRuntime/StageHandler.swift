@@ -77,10 +77,27 @@ public protocol StageHandler: Sendable {
     func handle(_ message: IncomingMessage, in tx: StageTransaction) throws
     /// A deadline of this service came due. Default: nothing.
     func fire(_ deadline: Deadline, in tx: StageTransaction) throws
+    /// A message was just dead-lettered (refused before any handler, or its handler failed for good), in the
+    /// transaction that dead-letters it: e.g. tell its sender why. Default: nothing. A failure here is logged and
+    /// undone; it never blocks the window.
+    func deadLettered(_ letter: DeadLetterNotice, in tx: StageTransaction) throws
 }
 
 extension StageHandler {
     public func fire(_ deadline: Deadline, in tx: StageTransaction) throws {}
+    public func deadLettered(_ letter: DeadLetterNotice, in tx: StageTransaction) throws {}
+}
+
+/// A message being dead-lettered, as the stage received it: the routing key it was published under and the
+/// publisher RabbitMQ validated (for a replay: the original's), its ids, why, and its body (unmasked: it stays in
+/// the service).
+public struct DeadLetterNotice: Sendable {
+    public let routingKey: String
+    public let validatedUserId: String?
+    public let messageId: String?
+    public let correlationId: String?
+    public let reason: String
+    public let body: [UInt8]
 }
 
 /// The handler's view of the open transaction: its own schema's tables (`db`), messages to send after commit, and

@@ -331,5 +331,14 @@ final class StageWorker {
             type: d.type ?? "unknown", routingKey: origin.routingKey, publisher: origin.publisher,
             correlationId: d.correlationId, reason: reason,
             body: d.body.count <= settings.maxMessageBytes ? d.body : nil), on: tx.db)
+        let notice = DeadLetterNotice(routingKey: origin.routingKey, validatedUserId: origin.publisher,
+                                      messageId: d.messageId, correlationId: d.correlationId, reason: reason,
+                                      body: d.body.count <= settings.maxMessageBytes ? d.body : [])
+        do {
+            try tx.isolated { _ in try self.definition.handler.deadLettered(notice, in: tx) }
+        } catch {
+            if StageError.isTransient(error) { throw error }
+            logger.warning("after a dead letter: the handler's follow-up failed", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -7,7 +7,7 @@ extension Component {
     @Suite("Supplier verification with the supplier sandbox (DOMAIN.md §4)")
     struct SupplierTests {
         static let behaviours = "sup-confirm=confirmed,sup-used=used,sup-partial=partial:4000,sup-late=late:5,"
-            + "sup-silent=silent,sup-twice=twice,sup-garbage=garbage,sup-unknown=unknown-order"
+            + "sup-silent=silent,sup-twice=twice,sup-garbage=garbage,sup-unknown=unknown-order,sup-fix=fix"
 
         /// intake, auto-review and supplier-verification (3-second answer deadline), the sandbox, and the payout
         /// queue declared so `refund.verified` can be read where payout would.
@@ -32,7 +32,7 @@ extension Component {
             sandbox.standardOutput = FileHandle(forWritingAtPath: log)
             try sandbox.run()
             #expect(TestStack.eventually(20) {
-                ServiceProcesses.read(log).components(separatedBy: "consuming as").count > 8
+                ServiceProcesses.read(log).components(separatedBy: "consuming as").count > 9
             }, "sandbox suppliers did not all start: \(ServiceProcesses.read(log))")
             return (s, sandbox)
         }
@@ -154,6 +154,8 @@ extension Component {
             let late = try Self.refund(s, supplier: "sup-late")
             let twice = try Self.refund(s, supplier: "sup-twice")
             let garbage = try Self.refund(s, supplier: "sup-garbage")
+            // A reply the protocol refuses (partial without its share): the supplier is told, and corrects it.
+            let fixed = try Self.refund(s, supplier: "sup-fix")
 
             // A reply by sup-confirm for sup-silent's request: RabbitMQ vouches for the user, the service refuses it.
             let db = try TestStack.database()
@@ -189,6 +191,8 @@ extension Component {
             #expect(try verified.wait(twice)?.outcome == .confirmed)
             // Garbage: dead-lettered with its reason; the request then times out like silence.
             #expect(try verified.wait(garbage)?.outcome == .silentSupplier)
+            // Refused, told (supplier.reply-refused on its own queue), corrected before the deadline: it counts.
+            #expect(try verified.wait(fixed)?.outcome == .confirmed, "a corrected reply before answerBy counts")
             usleep(3_000_000)  // let the late answer (5 s) arrive
             try verified.poll()
             for id in [silent, late, twice, garbage] {
@@ -204,6 +208,12 @@ extension Component {
             #expect(delta("sup-silent", "silent") == 1)
             #expect(delta("sup-late", "silent") == 1 && delta("sup-late", "answeredLate") == 1)
             #expect(delta("sup-twice", "answeredInTime") == 1)
+            // Refused replies are counted apart from silence: the garbage, the forgery, the uncorrected partial.
+            #expect(delta("sup-garbage", "refusedReplies") == 1 && delta("sup-garbage", "silent") == 1)
+            #expect(delta("sup-confirm", "refusedReplies") == 1, "the reply to another supplier's request")
+            #expect(delta("sup-fix", "refusedReplies") == 1 && delta("sup-fix", "answeredInTime") == 1
+                    && delta("sup-fix", "silent") == 0)
+            #expect(s.log("supplier-verification").contains("supplier reply refused; the supplier was told"))
             #expect(s.log("supplier-verification").contains("duplicate reply ignored"))
             let r = try s.http("GET", "/v1/refunds/\(silent)", token: IntakeAPITests.b1).json
             #expect(Self.explanations(r).contains { $0.contains("decided in your favour") })

@@ -16,7 +16,7 @@ done
 
 # The supplier-sandbox's behaviour per supplier (Tools/supplier-sandbox/main.swift): the demo's refunds use the first
 # four; the others are there to try by hand.
-DEMO_SUPPLIER_BEHAVIOURS="sup-confirm=confirmed,sup-partial=partial:4000,sup-used=used,sup-silent=silent,sup-late=late:30,sup-twice=twice,sup-garbage=garbage,sup-unknown=unknown-order"
+DEMO_SUPPLIER_BEHAVIOURS="sup-confirm=confirmed,sup-partial=partial:4000,sup-used=used,sup-silent=silent,sup-late=late:30,sup-twice=twice,sup-garbage=garbage,sup-unknown=unknown-order,sup-fix=fix"
 DEMO_SUPPLIER_IDS=$(echo "$DEMO_SUPPLIER_BEHAVIOURS" | tr ',' '\n' | cut -d= -f1 | paste -sd,)
 # The demo waits this long for the silent supplier (24 h in production, DOMAIN.md §4).
 DEMO_SUPPLIER_ANSWER_SECONDS=15

@@ -4,7 +4,9 @@ import RefundModel
 
 /// Plays any number of supplier systems over AMQP, each with its own credentials, the way a supplier's real system
 /// would: it reads its own request queue and publishes replies with its `user_id`. Behaviour per supplier:
-///   confirmed | used | partial:<usedBp> | unknown-order | late:<seconds> | silent | twice | garbage
+///   confirmed | used | partial:<usedBp> | unknown-order | late:<seconds> | silent | twice | garbage | fix
+/// (`fix`: a partial answer without its share, refused; on the refusal (`supplier.reply-refused`), a corrected one).
+/// A refusal of any reply is logged as "<id> reply refused: …".
 ///
 /// Settings: SANDBOX_SUPPLIERS ("sup-a=confirmed,sup-b=late:5"), SANDBOX_AMQP ("amqp://127.0.0.1:5692/refunds",
 /// no credentials), SANDBOX_PASSWORD_PREFIX (supplier <id>'s password is prefix + id), or SANDBOX_PASSWORDS
@@ -66,13 +68,28 @@ struct Sandbox: Sendable {
                 let consumer = try AMQPConnection(url: try url(for: supplier))
                 try consumer.consume(queue: Topology.supplierRequestQueue(supplier: supplier).name, prefetch: 10)
                 say("\(supplier) consuming as \(behaviour)")
+                // Requests by id, for a corrected reply after a refusal (`fix`).
+                var asked: [String: VerificationRequest] = [:]
                 while true {
                     guard let d = try consumer.nextDelivery(timeoutMillis: 1000) else {
                         try c.serviceHeartbeat()
                         continue
                     }
+                    if d.type == SupplierProtocol.replyRefusedType {
+                        let refused = try MessageCoding.decoder().decode(Envelope<ReplyRefused>.self,
+                                                                         from: Data(d.body)).payload
+                        say("\(supplier) reply refused: request \(refused.requestId ?? "-"): \(refused.reason)")
+                        if parts[0] == "fix", let id = refused.requestId, let request = asked.removeValue(forKey: id),
+                           refused.answerBy != nil {
+                            try reply(c, supplier: supplier, request, .confirmed)
+                            say("\(supplier) corrected its reply to \(id)")
+                        }
+                        try consumer.ack(d)
+                        continue
+                    }
                     let request = try MessageCoding.decoder().decode(Envelope<VerificationRequest>.self,
                                                                      from: Data(d.body)).payload
+                    asked[request.requestId] = request
                     say("\(supplier) got request \(request.requestId) for refund \(request.refundId)")
                     switch parts[0] {
                     case "confirmed": try reply(c, supplier: supplier, request, .confirmed)
@@ -87,6 +104,8 @@ struct Sandbox: Sendable {
                         try reply(c, supplier: supplier, request, .confirmed)
                         try reply(c, supplier: supplier, request, .confirmed)
                     case "garbage": try reply(c, supplier: supplier, request, .confirmed, raw: Array("{garbage".utf8))
+                    // A partial answer without its share used: refused, then corrected (on the refusal).
+                    case "fix": try reply(c, supplier: supplier, request, .partial)
                     default: break  // silent: read it, never answer
                     }
                     try consumer.ack(d)

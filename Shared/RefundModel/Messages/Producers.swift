@@ -65,6 +65,7 @@ public enum Producers {
             (Topology.Key.refundApproved, [.service(.autoReview)]),
             (Topology.Key.refundVerified, [.service(.supplierVerification)]),
             (Topology.Key.supplierRequest(supplier: "*"), [.service(.supplierVerification)]),
+            (Topology.Key.supplierReplyRefused(supplier: "*"), [.service(.supplierVerification)]),
             (Topology.Key.supplierReply, [.supplier]),
             (Topology.Key.inAppMessage, [.service(.notification)]),
             (Topology.Key.refundIncident, [.service(.payout)]),

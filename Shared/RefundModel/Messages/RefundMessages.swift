@@ -250,9 +250,12 @@ public struct SupplierRecord: Codable, Sendable, Equatable {
     public var disputesLost: Int
     /// Charged against its deposit so far, in fen (CNY).
     public var depositChargedFen: Int64
+    /// Replies the platform refused (and told the supplier so); absent from reports sent before it was counted.
+    public var refusedReplies: Int?
 
     public init(supplierId: String, answeredInTime: Int, answeredLate: Int, silent: Int, disputesLost: Int,
-                depositChargedFen: Int64) {
+                depositChargedFen: Int64, refusedReplies: Int? = nil) {
+        self.refusedReplies = refusedReplies
         self.supplierId = supplierId
         self.answeredInTime = answeredInTime
         self.answeredLate = answeredLate

@@ -7,6 +7,8 @@ public enum SupplierProtocol {
     public static let schemaVersion = 1
     public static let requestType = "supplier.verification-request"
     public static let replyType = "supplier.verification-reply"
+    /// Sent to the supplier's own queue when one of its replies was refused (`ReplyRefused`).
+    public static let replyRefusedType = "supplier.reply-refused"
     /// Replies are published with this routing key, with `user_id` set to the supplier's own AMQP user.
     public static let replyRoutingKey = Topology.Key.supplierReply
     /// Largest reply body accepted; anything bigger is dead-lettered unread.
@@ -99,5 +101,27 @@ public struct RefundVerified: Codable, Sendable {
         self.amount = amount
         self.outcome = outcome
         self.verifiedAt = verifiedAt
+    }
+}
+
+/// What a supplier is told when the platform refused one of its replies (payload of `supplier.reply-refused`, on
+/// the supplier's own queue): which reply, which request when it could be read, why, and until when a corrected
+/// reply still counts. The request stays open: a corrected reply before `answerBy` is taken as any reply.
+public struct ReplyRefused: Codable, Sendable, Equatable {
+    /// The refused reply's message id (its AMQP `message_id`).
+    public var replyMessageId: String?
+    /// The request the reply named, when the reply could be read that far.
+    public var requestId: String?
+    public var reason: String
+    /// When the request is decided without an answer; nil when no open request was found.
+    public var answerBy: Date?
+    public var at: Date
+
+    public init(replyMessageId: String?, requestId: String?, reason: String, answerBy: Date?, at: Date) {
+        self.replyMessageId = replyMessageId
+        self.requestId = requestId
+        self.reason = reason
+        self.answerBy = answerBy
+        self.at = at
     }
 }

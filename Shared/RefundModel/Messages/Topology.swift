@@ -56,6 +56,8 @@ public enum Topology {
         /// Intake → supplier-verification: operations' decision on a disputed refund.
         public static let arbitrationDecided = "refund.arbitration-decided"
         public static func supplierRequest(supplier: String) -> String { "supplier.\(supplier).request" }
+        /// Supplier-verification -> one supplier: a reply of theirs was refused, and why (`ReplyRefused`).
+        public static func supplierReplyRefused(supplier: String) -> String { "supplier.\(supplier).reply-refused" }
         /// Marketplace → notification: how to reach a buyer (phone, e-mail, locale).
         public static let buyerProfile = "buyer.profile"
         /// Notification → intake: an in-app message (站内信) for the buyer's inbox.
@@ -93,7 +95,8 @@ public enum Topology {
 
     /// A supplier's own request queue: only that supplier's AMQP user may read it.
     public static func supplierRequestQueue(supplier: String) -> QueueSpec {
-        QueueSpec(name: "supplier.\(supplier)", bindings: [Key.supplierRequest(supplier: supplier)])
+        QueueSpec(name: "supplier.\(supplier)",
+                  bindings: [Key.supplierRequest(supplier: supplier), Key.supplierReplyRefused(supplier: supplier)])
     }
 }
 
