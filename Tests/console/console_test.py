@@ -46,6 +46,13 @@ def sign_in(token):
                or d.find_elements(By.CSS_SELECTOR, "#app .msg.error"))
 
 
+def open_case(refund_id):
+    """Navigates to a case and waits until that case (not the page before it) is drawn."""
+    driver.get(env["CONSOLE_URL"] + "#case/" + refund_id)
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#application h2"), refund_id))
+    return driver.find_element(By.ID, "approve")
+
+
 def decide_result():
     return wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#result .msg")))
 
@@ -78,16 +85,14 @@ try:
     check("ok" in result.get_attribute("class"), "a partial approval is sent: " + result.text)
 
     # The appeal of a case this reviewer rejected: refused to them.
-    driver.get(env["CONSOLE_URL"] + "#case/" + env["APPEAL_ID"])
-    wait.until(EC.presence_of_element_located((By.ID, "approve"))).click()
+    open_case(env["APPEAL_ID"]).click()
     result = decide_result()
     check("error" in result.get_attribute("class"), "the first reviewer may not decide the appeal: " + result.text)
 
     # A second reviewer decides it.
     driver.find_element(By.ID, "signout").click()
     sign_in(env["REVIEWER2_TOKEN"])
-    driver.get(env["CONSOLE_URL"] + "#case/" + env["APPEAL_ID"])
-    wait.until(EC.presence_of_element_located((By.ID, "approve"))).click()
+    open_case(env["APPEAL_ID"]).click()
     result = decide_result()
     check("ok" in result.get_attribute("class"), "a second reviewer decides the appeal: " + result.text)
     driver.save_screenshot(os.path.join(shots, "console-appeal.png"))
