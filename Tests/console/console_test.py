@@ -77,6 +77,8 @@ try:
     check(bool(driver.find_elements(By.CSS_SELECTOR, "#timeline tr")), "the timeline is shown")
     driver.find_element(By.ID, "lang").click()  # English
     wait.until(EC.text_to_be_present_in_element((By.ID, "title"), "Refund review console"))
+    # The case is drawn again in English: wait for that drawing, not the Chinese one it replaces.
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#actions h2"), "Decide"))
     check(True, "the console switches to English")
     driver.save_screenshot(os.path.join(shots, "console-case.png"))
     driver.find_element(By.ID, "approve-amount").send_keys(env["APPROVE_YUAN"])
