@@ -24,8 +24,11 @@ extension Component {
                 routingKey: probe.inKey)
             #expect(TestStack.eventually(20) { (try? probe.effects().count) == 5 })
             let labels = ["queue": queue, "type": "probe.increment"]
+            // The poison may come in a later window than the increments: wait for both to be counted.
             #expect(TestStack.eventually(10) {
-                PrometheusText.scrape(port: port)?.value("refunds_messages_total", labels.merging(["outcome": "handled"]) { $1 }) == 5
+                guard let page = PrometheusText.scrape(port: port) else { return false }
+                return page.value("refunds_messages_total", labels.merging(["outcome": "handled"]) { $1 }) == 5
+                    && page.value("refunds_dead_letters_total", ["queue": queue]) == 1
             })
             let page = try #require(PrometheusText.scrape(port: port))
             #expect(page.malformed.isEmpty, "malformed lines: \(page.malformed.prefix(5))")
@@ -37,7 +40,11 @@ extension Component {
                 PrometheusText.scrape(port: port)?.value("refunds_dead_letters_held", ["schema": queue]) == 1
             })
 
-            // The broker goes away; a row committed meanwhile waits in the outbox, and the gauges show it ageing.
+            // Everything handled so far has left the outbox; then the broker goes away, a row committed meanwhile
+            // waits in the outbox, and the gauges show it ageing.
+            #expect(TestStack.eventually(20) {
+                PrometheusText.scrape(port: port)?.value("refunds_outbox_depth", ["schema": queue]) == 0
+            })
             try TestStack.rabbitmqctl("stop_app")
             defer { try? TestStack.rabbitmqctl("start_app") }
             let db = try TestStack.database()
