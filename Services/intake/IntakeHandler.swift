@@ -71,11 +71,10 @@ struct IntakeHandler: StageHandler {
             throw StageError.permanent("refund.incident for a refund intake does not know")
         }
         guard let buyer = try repo.flagIncident(i.refundId, kind: i.kind.rawValue) else { return }
-        let yuan = "\(i.amount.minorUnits / 100).\(String(format: "%02d", i.amount.minorUnits % 100))"
         _ = try InboxRepository(db: tx.db).openTicket(
             UUID(), refund: i.refundId, buyerId: buyer,
             reason: "possible double payment (R-INCIDENT-DOUBLE-PAY): \(i.channel) confirmed superseded request "
-                + "\(i.requestNo) for \(i.amount.currency.code) \(yuan) after the refund was paid by \(i.paidInstead)",
+                + "\(i.requestNo) for \(i.amount) after the refund was paid by \(i.paidInstead)",
             note: nil)
         logger.error("possible double payment flagged", metadata: ["refund.id": "\(i.refundId)"])
     }

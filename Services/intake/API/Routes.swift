@@ -19,7 +19,8 @@ struct Routes: Sendable {
 
     func build() -> Router<AddressedContext> {
         let router = Router(context: AddressedContext.self)
-        // Requests by route, method and status (`hb_requests_total`, `http_server_request_duration_seconds`),
+        // Requests by route, method and status (`refunds_http_requests_total`, `refunds_http_request_duration_seconds`:
+        // Hummingbird's names, renamed in `StageMetrics`),
         // into the registry the health port's /metrics prints.
         router.add(middleware: MetricsMiddleware())
         router.get("/health") { _, _ in Response(status: .ok) }
