@@ -19,7 +19,8 @@ enum Intake {
         return StageDefinition(service: .intake, migrations: Schema.migrations, handler: IntakeHandler(),
                                work: [RetentionSweep(rules: [keys], everySeconds: retention.everySeconds),
                                       StuckSweep(afterSeconds: try env.seconds("STUCK_AFTER_SECONDS", default: 900),
-                                                 everySeconds: try env.seconds("STUCK_SWEEP_SECONDS", default: 60))])
+                                                 everySeconds: try env.seconds("STUCK_SWEEP_SECONDS", default: 60)),
+                                      RateSweep(everySeconds: try env.seconds("RATE_SWEEP_SECONDS", default: 2))])
     }
 
     /// Runs the stage and the HTTP API until SIGTERM/SIGINT (see `HTTPStage`).

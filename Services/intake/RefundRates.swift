@@ -9,11 +9,15 @@ import StageRuntime
 /// a window's rate is refunds over the orders they came from, read from at most a month of daily rows per key — never
 /// by scanning refunds. A product or supplier whose recent rate rises abnormally against its own baseline
 /// (`RateSpike`) is flagged once a day (`rate_flags`) and a reviewer ticket is opened on the refund that tipped it.
+///
+/// Why in two steps: the request or message that causes a count only appends one `rate_events` row (a plain insert,
+/// no lock on anyone's row), and `RateSweep` folds the events into the daily rows every few seconds and judges the
+/// keys that got refunds. Counting in place meant every order and application of a popular product queued on that
+/// product's row lock, inside intake's transactions (a third of the burst throughput, BENCHMARKS.md fifth session).
+/// The event is still written in the transaction that causes it, so nothing is counted that did not happen.
 struct RefundRates {
     let db: PostgresConnection
     static let rule = RateSpike()
-    /// The platform-wide counts are spread over a few rows so that every order does not queue on one row's lock.
-    static let platformShards = 8
 
     /// The product a line is counted under: the marketplace's product id, or its kind and supplier when it sends none.
     static func productKey(_ line: OrderLineFacts) -> String {
@@ -24,61 +28,59 @@ struct RefundRates {
         ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
     }
 
-    private func add(_ dimension: String, _ key: String, day: String, orders: Int, refunds: Int) throws {
-        try db.execute("""
-            INSERT INTO rate_days (dimension, key, day, orders, refunds) VALUES ($1, $2, $3::date, $4::int, $5::int)
-            ON CONFLICT (dimension, key, day) DO UPDATE
-            SET orders = rate_days.orders + EXCLUDED.orders, refunds = rate_days.refunds + EXCLUDED.refunds
-            """, [dimension, key, day, orders, refunds])
-    }
-
-    private func platformShard() -> String { "*\(Int.random(in: 0..<Self.platformShards))" }
-
-    /// An order placed for the first time: one order per line for its product and supplier, and the platform's.
+    /// An order placed for the first time: one order per line for its product and supplier (and the platform's),
+    /// in one statement.
     func orderPlaced(_ order: OrderFacts) throws {
         let day = Self.day(order.placedAt)
-        for line in order.lines {
-            try add("product", Self.productKey(line), day: day, orders: 1, refunds: 0)
-            try add("supplier", line.supplierId, day: day, orders: 1, refunds: 0)
+        var params: [PostgresBindable?] = [day]
+        let rows = order.lines.map { line -> String in
+            params.append(Self.productKey(line))
+            params.append(line.supplierId)
+            return "($1::date, $\(params.count - 1), $\(params.count), NULL, 1, 0, NULL, NULL)"
         }
-        try add("all", platformShard(), day: day, orders: order.lines.count, refunds: 0)
+        try db.execute("""
+            INSERT INTO rate_events (day, product, supplier, reason, orders, refunds, refund_id, buyer_id)
+            VALUES \(rows.joined(separator: ", "))
+            """, params)
     }
 
-    /// A refund applied for: counted on its order's day; then the product and the supplier are judged.
+    /// A refund applied for, counted on its order's day; `RateSweep` judges its product and supplier.
     func refundApplied(_ refund: RefundID, order: OrderFacts, line: OrderLineFacts, reason: RefundReason,
-                       buyerId: String, logger: Logger) throws {
-        let day = Self.day(order.placedAt)
-        let product = Self.productKey(line)
-        try add("product", product, day: day, orders: 0, refunds: 1)
-        try add("supplier", line.supplierId, day: day, orders: 0, refunds: 1)
-        try add("reason", reason.rawValue, day: day, orders: 0, refunds: 1)
-        try add("all", platformShard(), day: day, orders: 0, refunds: 1)
+                       buyerId: String) throws {
+        try db.execute("""
+            INSERT INTO rate_events (day, product, supplier, reason, orders, refunds, refund_id, buyer_id)
+            VALUES ($1::date, $2, $3, $4, 0, 1, $5::uuid, $6)
+            """, [Self.day(order.placedAt), Self.productKey(line), line.supplierId, reason.rawValue, refund.rawValue,
+                  buyerId])
+    }
+
+    /// Judges a product or supplier that just got refunds: flagged once a day, with a reviewer ticket on `refund`.
+    /// Returns whether it was flagged now.
+    func judge(_ dimension: String, _ key: String, refund: RefundID, buyerId: String, logger: Logger) throws -> Bool {
         let today = Self.day(Date())
         let platform = try windows("all", nil, today: today)
-        for (dimension, key) in [("product", product), ("supplier", line.supplierId)] {
-            let w = try windows(dimension, key, today: today)
-            let verdict = Self.rule.judge(recent: w.recent, baseline: w.baseline, platform: platform.baseline)
-            guard verdict.flagged else { continue }
-            let new = try db.execute("""
-                INSERT INTO rate_flags (dimension, key, day, orders, refunds, baseline_rate, p_value, refund_id)
-                VALUES ($1, $2, $3::date, $4::int, $5::int, $6::double precision, $7::double precision, $8::uuid)
-                ON CONFLICT DO NOTHING
-                """, [dimension, key, today, w.recent.orders, w.recent.refunds, String(verdict.baselineRate),
-                      String(verdict.pValue), refund.rawValue]) == 1
-            guard new else { continue }
-            let pct = { (r: Double) in String(format: "%.1f%%", r * 100) }
-            _ = try InboxRepository(db: db).openTicket(
-                UUID(), refund: refund, buyerId: buyerId,
-                reason: "refund rate of \(dimension) \(key) rose to \(pct(w.recent.rate)) (\(w.recent.refunds) of "
-                    + "\(w.recent.orders) orders in \(Self.rule.recentDays) days) against \(pct(verdict.baselineRate)) "
-                    + "before (binomial p = \(String(format: "%.2g", verdict.pValue))) (R-RATE-SPIKE)",
-                note: nil)
-            logger.warning("refund rate flagged", metadata: [
-                "dimension": "\(dimension)", "key": "\(key)", "rate": "\(pct(w.recent.rate))",
-                "baseline": "\(pct(verdict.baselineRate))",
-            ])
-            StageMetrics.rateFlagged(dimension: dimension)
-        }
+        let w = try windows(dimension, key, today: today)
+        let verdict = Self.rule.judge(recent: w.recent, baseline: w.baseline, platform: platform.baseline)
+        guard verdict.flagged else { return false }
+        let new = try db.execute("""
+            INSERT INTO rate_flags (dimension, key, day, orders, refunds, baseline_rate, p_value, refund_id)
+            VALUES ($1, $2, $3::date, $4::int, $5::int, $6::double precision, $7::double precision, $8::uuid)
+            ON CONFLICT DO NOTHING
+            """, [dimension, key, today, w.recent.orders, w.recent.refunds, String(verdict.baselineRate),
+                  String(verdict.pValue), refund.rawValue]) == 1
+        guard new else { return false }
+        let pct = { (r: Double) in String(format: "%.1f%%", r * 100) }
+        _ = try InboxRepository(db: db).openTicket(
+            UUID(), refund: refund, buyerId: buyerId,
+            reason: "refund rate of \(dimension) \(key) rose to \(pct(w.recent.rate)) (\(w.recent.refunds) of "
+                + "\(w.recent.orders) orders in \(Self.rule.recentDays) days) against \(pct(verdict.baselineRate)) "
+                + "before (binomial p = \(String(format: "%.2g", verdict.pValue))) (R-RATE-SPIKE)",
+            note: nil)
+        logger.warning("refund rate flagged", metadata: [
+            "dimension": "\(dimension)", "key": "\(key)", "rate": "\(pct(w.recent.rate))",
+            "baseline": "\(pct(verdict.baselineRate))",
+        ])
+        return true
     }
 
     /// The recent window (the last `recentDays` days, today included) and the baseline before it.

@@ -180,5 +180,20 @@ enum Schema {
         Migration(110, "supplier records: refused replies", """
             ALTER TABLE supplier_records ADD COLUMN refused_replies integer NOT NULL DEFAULT 0;
             """),
+        Migration(111, "rate events, folded by the rate sweep", """
+            -- What an order placed or a refund applied for adds to the rates, appended in the transaction that causes
+            -- it and folded into rate_days by RateSweep (no hot row locked on the request's path). An order line is
+            -- orders = 1 with no reason; an application is refunds = 1 with its reason, refund and buyer (the ticket).
+            CREATE TABLE rate_events (
+                id bigserial PRIMARY KEY,
+                day date NOT NULL,
+                product text NOT NULL,
+                supplier text NOT NULL,
+                reason text,
+                orders integer NOT NULL,
+                refunds integer NOT NULL,
+                refund_id uuid,
+                buyer_id text);
+            """),
     ]
 }

@@ -51,12 +51,17 @@ extension Component {
             try apply(lowNew.prefix(3))
             try apply(spikeNew.prefix(12))
 
-            let report = try s.http("GET", "/v1/analytics/refund-rates?dimension=product", token: IntakeAPITests.r1)
-            #expect(report.status == 200)
-            let rows = Dictionary(uniqueKeysWithValues: (report.json["rates"] as? [[String: Any]] ?? []).compactMap { r in
-                (r["key"] as? String).map { ($0, r) }
-            })
-            let spikeRow = try #require(rows[spike], "\(report.json)")
+            // The rate sweep takes the applications in every RATE_SWEEP_SECONDS; wait for all 23 of them.
+            var rows: [String: [String: Any]] = [:]
+            #expect(try TestStack.eventually(30) {
+                let report = try s.http("GET", "/v1/analytics/refund-rates?dimension=product", token: IntakeAPITests.r1)
+                rows = Dictionary(uniqueKeysWithValues: (report.json["rates"] as? [[String: Any]] ?? []).compactMap { r in
+                    (r["key"] as? String).map { ($0, r) }
+                })
+                let refunds = [spike, steady, low].map { (rows[$0]?["days30"] as? [String: Any])?["refunds"] as? Int ?? 0 }
+                return report.status == 200 && refunds == [15, 8, 3]
+            }, "\(rows)")
+            let spikeRow = try #require(rows[spike], "\(rows.keys.sorted())")
             #expect(spikeRow["flag"] != nil, "\(spikeRow)")
             #expect((spikeRow["week"] as? [String: Any])?["rateBp"] as? Int == 12 * 10_000 / 25)
             #expect((spikeRow["days30"] as? [String: Any])?["orders"] as? Int == 85)

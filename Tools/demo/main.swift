@@ -232,8 +232,14 @@ do {
     exit(1)
 }
 for n in 0..<12 { _ = apply("demo-spike-\(stamp)-\(n)") }
-let rates = http("GET", "/v1/analytics/refund-rates?dimension=product", token: reviewerToken).1
-let spikeRow = (rates["rates"] as? [[String: Any]] ?? []).first { $0["key"] as? String == spikeProduct }
+// The rates take applications in every RATE_SWEEP_SECONDS (2 s): ask until the product is flagged, up to 20 s.
+var spikeRow: [String: Any]?
+for _ in 0..<40 {
+    let rates = http("GET", "/v1/analytics/refund-rates?dimension=product", token: reviewerToken).1
+    spikeRow = (rates["rates"] as? [[String: Any]] ?? []).first { $0["key"] as? String == spikeProduct }
+    if spikeRow?["flag"] != nil { break }
+    usleep(500_000)
+}
 let week = spikeRow?["week"] as? [String: Any] ?? [:]
 print("\nRefund rates: product \(spikeProduct): \(week["refunds"] ?? 0) refunds of \(week["orders"] ?? 0) orders this week "
     + "(\(week["rateBp"] ?? 0) per 10,000)" + (spikeRow?["flag"] != nil ? ", FLAGGED: \(spikeRow!["flag"]!)" : ", not flagged"))

@@ -91,7 +91,7 @@ struct IntakeAPI: Sendable {
                 try tx.publish(Topology.Key.refundApplied,
                                Envelope(type: MessageType.refundApplied, correlationId: id.description, payload: applied))
                 try RefundRates(db: tx.db).refundApplied(id, order: order, line: line, reason: reason,
-                                                         buyerId: buyerId, logger: logger)
+                                                         buyerId: buyerId)
                 let view = RefundView(record, steps: try repo.timeline(id))
                 let body = try Self.encode(view)
                 try repo.remember(caller: caller.key, key: idempotencyKey, hash: hash, status: 201,
