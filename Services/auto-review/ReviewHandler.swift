@@ -34,7 +34,7 @@ struct ReviewHandler: StageHandler {
             c.state = .withdrawn
             guard try repo.move(c, from: from, to: .withdrawn) else { return }
             try tx.cancelDeadline(kind: Self.slaTimer, key: c.refundId.description)
-            try tx.publishStatus(status(c, .withdrawn, at: action.at, actor: "buyer", explanation: "withdrawn by the buyer"))
+            try tx.publishStatus(status(c, .withdrawn, at: action.at, actor: "buyer", because: .init(.withdrawnByBuyer)))
         case MessageType.reviewerDecided:
             let d = try message.decode(ReviewerDecision.self).payload
             try reviewerDecided(d, repo: repo, tx: tx)
@@ -51,7 +51,7 @@ struct ReviewHandler: StageHandler {
         decision.outcome = .approved
         decision.rule = .slaAdvanceCompensation
         decision.advanceCompensation = true
-        decision.explanation = "not decided within the review SLA: the platform pays now and recovers from the supplier"
+        decision.reason = .init(.reviewSLABreached)
         c.decision = decision
         c.state = .approved
         guard try repo.move(c, from: .manualReview, to: .approved) else { return }
@@ -90,16 +90,16 @@ struct ReviewHandler: StageHandler {
             try approve(c, decision: decision, actor: "system", at: now, tx: tx)
         case .rejected:
             try tx.publishStatus(status(c, .rejected, at: now, actor: "system", rule: decision.rule,
-                                        explanation: decision.explanation))
+                                        because: decision.because))
         case .needsEvidence:
             try tx.publishStatus(status(c, .needsEvidence, at: now, actor: "system", rule: decision.rule,
-                                        explanation: decision.explanation, missing: decision.missingEvidence))
+                                        because: decision.because, missing: decision.missingEvidence))
         case .manualReview:
             // The application is complete from here on: the SLA clock starts (and restarts on new evidence).
             let due = Date().addingTimeInterval(decision.reviewSLASeconds ?? settings.reviewSLA)
             try tx.schedule(kind: Self.slaTimer, key: c.refundId.description, dueAt: due)
             var e = status(c, .manualReview, at: now, actor: "system", rule: decision.rule,
-                           explanation: decision.explanation, expectedNextBy: due)
+                           because: decision.because, expectedNextBy: due)
             e.findings = decision
             try tx.publishStatus(e)
         }
@@ -119,14 +119,14 @@ struct ReviewHandler: StageHandler {
                 guard try repo.move(c, from: from, to: .submitted) else { return }
             }
             try tx.publishStatus(status(c, .submitted, at: action.at, actor: "buyer",
-                                        explanation: "evidence supplemented"))
+                                        because: .init(.evidenceSupplemented)))
             try preCheck(c, repo: repo, tx: tx, now: action.at)
         case .manualReview:
             // Waiting for a reviewer: keep waiting, with the new evidence and a restarted SLA clock.
             guard try repo.move(c, from: .manualReview, to: .manualReview, allowSame: true) else { return }
             let due = Date().addingTimeInterval(c.decision?.reviewSLASeconds ?? settings.reviewSLA)
             try tx.schedule(kind: Self.slaTimer, key: c.refundId.description, dueAt: due)
-            var e = status(c, .manualReview, at: action.at, actor: "buyer", explanation: "evidence supplemented",
+            var e = status(c, .manualReview, at: action.at, actor: "buyer", because: .init(.evidenceSupplemented),
                            expectedNextBy: due)
             e.findings = c.decision
             try tx.publishStatus(e)
@@ -143,7 +143,7 @@ struct ReviewHandler: StageHandler {
         c.state = .appealed
         guard try repo.move(c, from: .rejected, to: .appealed) else { return }
         var e = status(c, .appealed, at: action.at, actor: "buyer", rule: .appeal,
-                       explanation: "appealed: a different reviewer decides",
+                       because: .init(.appealedToAnotherReviewer),
                        expectedNextBy: Date().addingTimeInterval(settings.reviewSLA))
         e.findings = c.decision
         e.excludedReviewer = c.rejectedBy
@@ -164,7 +164,7 @@ struct ReviewHandler: StageHandler {
             var decision = c.decision ?? PreCheckDecision(
                 outcome: .approved, rule: .reviewerDecision, amount: c.application.orderRefundable, amountRules: [],
                 missingEvidence: [], advanceCompensation: false, fastRefund: false, reviewSLASeconds: nil,
-                explanation: "")
+                because: .init(.approvedByReviewer))
             // A reviewer may approve less than computed, never more than the order can give back.
             let cap = c.application.orderRefundable
             var amount = d.amount ?? (decision.amount.isZero ? cap : decision.amount)
@@ -172,7 +172,7 @@ struct ReviewHandler: StageHandler {
             decision.outcome = .approved
             decision.rule = .reviewerDecision
             decision.amount = amount
-            decision.explanation = from == .appealed ? "appeal approved by a second reviewer" : "approved by a reviewer"
+            decision.reason = .init(from == .appealed ? .appealApproved : .approvedByReviewer)
             c.decision = decision
             c.state = .approved
             guard try repo.move(c, from: from, to: .approved) else { return }
@@ -185,14 +185,14 @@ struct ReviewHandler: StageHandler {
             guard try repo.move(c, from: from, to: next) else { return }
             try tx.cancelDeadline(kind: Self.slaTimer, key: c.refundId.description)
             try tx.publishStatus(status(c, next, at: d.at, actor: actor, rule: .reviewerDecision,
-                                        explanation: d.reason ?? "rejected by a reviewer"))
+                                        because: d.reason.map(Explanation.text) ?? .init(.rejectedByReviewer)))
         case .askEvidence:
             guard from == .manualReview else { return logIgnored(d.refundId, "evidence request on an appeal") }
             c.state = .needsEvidence
             guard try repo.move(c, from: from, to: .needsEvidence) else { return }
             try tx.cancelDeadline(kind: Self.slaTimer, key: c.refundId.description)
             try tx.publishStatus(status(c, .needsEvidence, at: d.at, actor: actor, rule: .reviewerDecision,
-                                        explanation: d.reason ?? "the reviewer asks for more evidence",
+                                        because: d.reason.map(Explanation.text) ?? .init(.reviewerAsksEvidence),
                                         missing: d.missing ?? []))
         }
     }
@@ -203,7 +203,7 @@ struct ReviewHandler: StageHandler {
                          tx: StageTransaction) throws {
         let a = c.application
         guard let line = a.order.line(a.lineId) else { throw StageError.permanent("line not in the order facts") }
-        var e = status(c, .approved, at: at, actor: actor, rule: decision.rule, explanation: decision.explanation)
+        var e = status(c, .approved, at: at, actor: actor, rule: decision.rule, because: decision.because)
         e.amount = decision.amount
         e.advanceCompensation = decision.advanceCompensation
         try tx.publishStatus(e)
@@ -219,10 +219,10 @@ struct ReviewHandler: StageHandler {
     }
 
     private func status(_ c: ReviewCase, _ step: RefundState, at: Date, actor: String, rule: RuleID? = nil,
-                        explanation: String? = nil, missing: [String]? = nil,
+                        because reason: Explanation? = nil, missing: [String]? = nil,
                         expectedNextBy: Date? = nil) -> RefundStatusEvent {
         RefundStatusEvent(refundId: c.refundId, orderId: c.application.order.orderId, buyerId: c.buyerId, step: step,
-                          at: at, actor: actor, rule: rule, explanation: explanation,
+                          at: at, actor: actor, rule: rule, because: reason,
                           amount: c.decision?.amount, missingEvidence: missing, expectedNextBy: expectedNextBy)
     }
 

@@ -36,6 +36,8 @@ struct TimelineStep: Sendable {
     var actor: String
     var rule: String?
     var explanation: String?
+    /// The reason as data (absent on steps recorded before reasons were): rendered in the reader's language.
+    var reason: Explanation?
     var amountFen: Int64?
     var missingEvidence: String?
     var expectedNextBy: Date?
@@ -192,7 +194,7 @@ struct RefundRepository {
             """, [e.refundId.rawValue, e.step.rawValue, e.amount?.minorUnits, try e.findings.map(json),
                   e.excludedReviewer, e.expectedNextBy, e.overdue == true, e.at, e.step.progress]
                 + (try stepParameters(e.refundId, step: e.step.rawValue, at: e.at, actor: e.actor,
-                                      rule: e.rule?.rawValue, explanation: e.explanation,
+                                      rule: e.rule?.rawValue, explanation: e.explanation, reason: e.reason,
                                       amountFen: e.amount?.minorUnits, missing: e.missingEvidence,
                                       expectedNextBy: e.expectedNextBy, messageId: messageId)))
             .first?.int("n") == 1
@@ -218,22 +220,23 @@ struct RefundRepository {
     /// Times are kept to the millisecond, as messages carry them: an action stored with microseconds would sort after
     /// a step it caused that a stage stamped within the same millisecond.
     func appendStep(_ id: RefundID, step: String, at: Date, actor: String, rule: String? = nil,
-                    explanation: String? = nil, amountFen: Int64? = nil, missing: [String]? = nil,
+                    because reason: Explanation? = nil, amountFen: Int64? = nil, missing: [String]? = nil,
                     expectedNextBy: Date? = nil, messageId: String? = nil) throws {
         try db.query(Self.insertStep, try stepParameters(id, step: step, at: at, actor: actor, rule: rule,
-                                                         explanation: explanation, amountFen: amountFen,
+                                                         explanation: reason?.english, reason: reason,
+                                                         amountFen: amountFen,
                                                          missing: missing, expectedNextBy: expectedNextBy,
                                                          messageId: messageId))
     }
 
     /// The one statement that adds a timeline step, with its parameters from `$1` (or after `offset` others).
     private static func timelineInsert(offset: Int) -> String {
-        let p = (1...11).map { "$\($0 + offset)" }
+        let p = (1...12).map { "$\($0 + offset)" }
         return """
             INSERT INTO timeline (refund_id, step, at, actor, rule, explanation, amount_fen, missing_evidence,
-                                  expected_next_by, message_id, progress)
+                                  expected_next_by, message_id, progress, reason)
             VALUES (\(p[0])::uuid, \(p[1]), \(p[2])::timestamptz, \(p[3]), \(p[4]), \(p[5]), \(p[6])::bigint,
-                    \(p[7])::jsonb, \(p[8])::timestamptz, \(p[9]), \(p[10])::int)
+                    \(p[7])::jsonb, \(p[8])::timestamptz, \(p[9]), \(p[10])::int, \(p[11])::jsonb)
             ON CONFLICT (message_id) DO NOTHING
             """
     }
@@ -241,20 +244,24 @@ struct RefundRepository {
     private static let insertStepAfterProjection = timelineInsert(offset: 9)
 
     private func stepParameters(_ id: RefundID, step: String, at: Date, actor: String, rule: String?,
-                                explanation: String?, amountFen: Int64?, missing: [String]?, expectedNextBy: Date?,
-                                messageId: String?) throws -> [PostgresBindable?] {
+                                explanation: String?, reason: Explanation?, amountFen: Int64?, missing: [String]?,
+                                expectedNextBy: Date?, messageId: String?) throws -> [PostgresBindable?] {
         [id.rawValue, step, MessageCoding.millis(at), actor, rule, explanation, amountFen, try missing.map(json),
-         expectedNextBy, messageId, RefundState(rawValue: step)?.progress ?? 0]
+         expectedNextBy, messageId, RefundState(rawValue: step)?.progress ?? 0, try reason.map(json)]
     }
 
     func timeline(_ id: RefundID) throws -> [TimelineStep] {
         try db.query("""
-            SELECT step, at, actor, rule, explanation, amount_fen, missing_evidence::text AS missing_evidence,
-                   expected_next_by, message_id IS NOT NULL AS from_stage FROM timeline
+            SELECT step, at, actor, rule, explanation, reason::text AS reason, amount_fen,
+                   missing_evidence::text AS missing_evidence, expected_next_by,
+                   message_id IS NOT NULL AS from_stage FROM timeline
             WHERE refund_id = $1::uuid ORDER BY at, progress, id
             """, [id.rawValue]).map { row in
             TimelineStep(step: try row.string("step"), at: try row.date("at"), actor: try row.string("actor"),
                          rule: try row.optionalString("rule"), explanation: try row.optionalString("explanation"),
+                         reason: try row.optionalString("reason").flatMap {
+                             try? Self.decoder.decode(Explanation.self, from: Data($0.utf8))
+                         },
                          amountFen: try row.optionalInt64("amount_fen"),
                          missingEvidence: try row.optionalString("missing_evidence"),
                          expectedNextBy: try row.optionalDate("expected_next_by"),

@@ -195,5 +195,10 @@ enum Schema {
                 refund_id uuid,
                 buyer_id text);
             """),
+        Migration(112, "timeline reasons as data", """
+            -- Issue 17 §3: a step's reason as a code with parameters (Explanation), rendered in the reader's language;
+            -- `explanation` keeps the English words (the audit record, steps recorded before this).
+            ALTER TABLE timeline ADD COLUMN reason jsonb;
+            """),
     ]
 }

@@ -41,7 +41,7 @@ struct StuckSweep: BackgroundWork {
                 let id = RefundID(try row.uuid("refund_id")), state = try row.string("state")
                 let since = try row.date("state_at").ISO8601Format()
                 try refunds.appendStep(id, step: "stuck_raised", at: Date(), actor: "system", rule: "R-STUCK",
-                                       explanation: "no progress in \(state) since \(since): operations were alerted")
+                                       because: .init(.stuckAlerted, ["state": state, "at": since]))
                 _ = try tickets.openTicket(UUID(), refund: id, buyerId: try row.string("buyer_id"),
                                            reason: "stuck: \(state) since \(since) with no next step (R-STUCK)", note: nil)
                 logger.warning("refund stuck", metadata: ["refund": "\(id)", "state": "\(state)", "since": "\(since)"])

@@ -106,7 +106,7 @@ struct CallbackReceiver: Sendable {
                         try tx.publishStatus(RefundStatusEvent(
                             refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: .processing,
                             at: Date(), actor: "channel:\(p.route)",
-                            explanation: "the \(p.route) channel confirmed the refund after all", amount: p.amount))
+                            because: .init(.channelConfirmedLate, ["channel": p.route]), amount: p.amount))
                     }
                     if p.isOpen || lateSuccess { try handler.settle(p, status: status, repo: repo, tx: tx) }
                     logger.info("callback accepted", metadata: ["refund.id": "\(p.refundId)", "outcome": "\(outcome)"])

@@ -49,12 +49,11 @@ struct PayoutHandler: StageHandler {
         case "SUCCESS":
             try repo.setState(p.refundId, "succeeded", lastStatus: "SUCCESS")
             try repo.scheduleCall(p.refundId, at: nil)
-            try publish(p, .credited, actor: "channel:\(p.route)", tx: tx, why: "the \(p.route) refund succeeded")
+            try publish(p, .credited, actor: "channel:\(p.route)", tx: tx, why: .init(.channelSucceeded, ["channel": p.route]))
             return true
         case "ABNORMAL", "CLOSED":
             try fail(p, lastStatus: status, repo: repo, tx: tx,
-                     why: "the account cannot receive it (closed card or frozen account): choose your platform "
-                         + "balance (instant) or another account")
+                     why: .init(.accountCannotReceive))
             return true
         default:
             try repo.setState(p.refundId, "processing", lastStatus: status)
@@ -93,23 +92,26 @@ struct PayoutHandler: StageHandler {
             return
         }
         guard order.buyerId == a.buyerId else {
-            return try refuse(v, "the order belongs to another buyer", tx: tx)
+            return try refuse(v, .init(.otherBuyersOrder), tx: tx)
         }
         guard let linePaid = order.linePaidFen[a.lineId] else {
-            return try refuse(v, "the order has no line \(a.lineId)", tx: tx)
+            return try refuse(v, .init(.noSuchLine, ["line": a.lineId]), tx: tx)
         }
         guard v.amount.currency == order.currency else {
-            return try refuse(v, "the refund is in \(v.amount.currency), the order was paid in \(order.currency)", tx: tx)
+            return try refuse(v, .init(.currencyMismatch, ["currency": v.amount.currency.code,
+                                                          "orderCurrency": order.currency.code]), tx: tx)
         }
         a.paymentChannel = order.paymentChannel
         let (onLine, onOrder) = try repo.committedFen(orderId: a.orderId, lineId: a.lineId, except: a.refundId)
         guard onLine + v.amount.minorUnits <= linePaid else {
-            return try refuse(v, "over-refund refused: \(onLine) fen already refunded on this line, "
-                + "\(v.amount.minorUnits) more would exceed the \(linePaid) paid", tx: tx)
+            return try refuse(v, .init(.overRefund, ["scope": "line", "already": String(onLine),
+                                                     "more": String(v.amount.minorUnits), "paid": String(linePaid)]),
+                              tx: tx)
         }
         guard onOrder + v.amount.minorUnits <= order.totalPaidFen else {
-            return try refuse(v, "over-refund refused: \(onOrder) fen already refunded on this order, "
-                + "\(v.amount.minorUnits) more would exceed the \(order.totalPaidFen) paid", tx: tx)
+            return try refuse(v, .init(.overRefund, ["scope": "order", "already": String(onOrder),
+                                                     "more": String(v.amount.minorUnits),
+                                                     "paid": String(order.totalPaidFen)]), tx: tx)
         }
         // Balance where DOMAIN.md §5 offers it (undelivered orders), or when the buyer paid from the balance.
         let toBalance = a.paymentChannel == .balance || (a.preferredRoute == .balance && a.reason == .notDelivered)
@@ -121,11 +123,11 @@ struct PayoutHandler: StageHandler {
             // Two steps even when instant: the buyer's timeline (and the state machine) go through processing.
             try tx.publishStatus(RefundStatusEvent(
                 refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .processing, at: now,
-                actor: "system", explanation: "refund to your platform balance (instant)", amount: v.amount,
+                actor: "system", because: .init(.toBalance), amount: v.amount,
                 expectedNextBy: now))
             try tx.publishStatus(RefundStatusEvent(
                 refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .credited, at: now,
-                actor: "channel:balance", explanation: "credited to your platform balance", amount: v.amount))
+                actor: "channel:balance", because: .init(.creditedToBalance), amount: v.amount))
             return
         }
         let (sendAt, expected) = timing(a.paymentChannel, now: now)
@@ -135,7 +137,7 @@ struct PayoutHandler: StageHandler {
         try tx.schedule(kind: Self.overdueTimer, key: a.refundId.description, dueAt: expected)
         try tx.publishStatus(RefundStatusEvent(
             refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .processing, at: now, actor: "system",
-            explanation: "refund sent back by \(a.paymentChannel.rawValue)" + batchNote(a.paymentChannel, sendAt, now),
+            because: .init(.sentBack, batchNote(["channel": a.paymentChannel.rawValue], sendAt, now)),
             amount: v.amount, expectedNextBy: expected))
     }
 
@@ -170,8 +172,7 @@ struct PayoutHandler: StageHandler {
             // chooses where the money goes instead, as for a closed card.
             logger.warning("channel refused the refund", metadata: ["refund.id": "\(p.refundId)", "why": "\(why)"])
             try fail(p, lastStatus: "REFUSED", repo: repo, tx: tx,
-                     why: "the \(p.route) channel refused the refund: choose your platform balance (instant) or "
-                         + "another account")
+                     why: .init(.channelRefused, ["channel": p.route]))
         case .notFound, .unknown:
             logger.warning("channel outcome unknown; will query", metadata: ["refund.id": "\(p.refundId)"])
             try repo.setState(p.refundId, "processing", lastStatus: nil)
@@ -184,14 +185,14 @@ struct PayoutHandler: StageHandler {
     private func overdue(_ p: PayoutRecord, repo: PayoutRepository, tx: StageTransaction) throws {
         try repo.markOverdue(p.refundId)
         let channel = PaymentChannel(rawValue: p.route) ?? .bankCard
-        let why: String
+        let why: Explanation
         switch settings.calendar.promise(for: channel) {
-        case .workingDays: why = "bank clearing is taking longer than the usual working days"
-        default: why = "\(p.route) has not confirmed the refund yet"
+        case .workingDays: why = .init(.lateBankClearing)
+        default: why = .init(.lateChannelUnconfirmed, ["channel": p.route])
         }
         try tx.publishStatus(RefundStatusEvent(
             refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: .processing, at: Date(),
-            actor: "system", explanation: "late: \(why); we are following it up with the channel",
+            actor: "system", because: why,
             amount: p.amount, expectedNextBy: p.expectedAt, overdue: true))
     }
 
@@ -214,17 +215,17 @@ struct PayoutHandler: StageHandler {
             try tx.schedule(kind: Self.overdueTimer, key: p.refundId.description, dueAt: expected)
             try tx.publishStatus(RefundStatusEvent(
                 refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: .processing, at: now,
-                actor: "buyer", explanation: "you chose your \(account.channel.rawValue) account \(account.masked)"
-                    + batchNote(account.channel, sendAt, now),
+                actor: "buyer", because: .init(.choseAccount, batchNote(["channel": account.channel.rawValue,
+                                                                         "account": account.masked], sendAt, now)),
                 amount: p.amount, expectedNextBy: expected))
             return
         }
         // The failed route moved no money (ABNORMAL); the balance ledger's unique key keeps this at most once.
-        try publish(p, .processing, actor: "buyer", tx: tx, why: "you chose your platform balance")
+        try publish(p, .processing, actor: "buyer", tx: tx, why: .init(.choseBalance))
         guard try repo.creditBalance(buyer: p.buyerId, refund: p.refundId, amount: p.amount) else { return }
         try repo.supersede(p, paidInstead: PaymentChannel.balance.rawValue)
         try repo.setState(p.refundId, "succeeded", lastStatus: "BALANCE", route: PaymentChannel.balance.rawValue)
-        try publish(p, .credited, actor: "channel:balance", tx: tx, why: "credited to your platform balance")
+        try publish(p, .credited, actor: "channel:balance", tx: tx, why: .init(.creditedToBalance))
     }
 
     // MARK: - Helpers
@@ -232,12 +233,12 @@ struct PayoutHandler: StageHandler {
     /// A verified refund payout's own record of the order does not allow: nothing is paid, and the refund ends where
     /// the buyer and reviewers see it (rejected for good, with the rule and the reason), so its line is not left
     /// blocked by a refund that can never be paid.
-    private func refuse(_ v: RefundVerified, _ why: String, tx: StageTransaction) throws {
+    private func refuse(_ v: RefundVerified, _ why: Explanation, tx: StageTransaction) throws {
         let a = v.approved
-        logger.warning("verified refund refused", metadata: ["refund.id": "\(a.refundId)", "reason": "\(why)"])
+        logger.warning("verified refund refused", metadata: ["refund.id": "\(a.refundId)", "reason": "\(why.code)"])
         try tx.publishStatus(RefundStatusEvent(
             refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .rejectedFinal, at: Date(),
-            actor: "system", rule: .payoutCap, explanation: "refused by payout: \(why)", amount: v.amount))
+            actor: "system", rule: .payoutCap, because: why, amount: v.amount))
     }
 
     /// When the channel is called (now, or the channel's next daily batch) and when the money is expected.
@@ -246,8 +247,9 @@ struct PayoutHandler: StageHandler {
         return (send, settings.calendar.expectedArrival(channel: channel, paidOutAt: send))
     }
 
-    private func batchNote(_ channel: PaymentChannel, _ sendAt: Date, _ now: Date) -> String {
-        sendAt > now ? " in the channel's daily batch at \(PlatformTime.display(sendAt))" : ""
+    /// The explanation's parameters, with the batch time when the channel is called later than now.
+    private func batchNote(_ params: [String: String], _ sendAt: Date, _ now: Date) -> [String: String] {
+        sendAt > now ? params.merging(["at": PlatformTime.iso(sendAt)]) { $1 } : params
     }
 
     private func again(_ p: PayoutRecord, repo: PayoutRepository) throws {
@@ -257,16 +259,16 @@ struct PayoutHandler: StageHandler {
 
     /// The route failed and moved no money: the buyer chooses a fallback (balance or a designated account).
     private func fail(_ p: PayoutRecord, lastStatus: String, repo: PayoutRepository, tx: StageTransaction,
-                      why: String) throws {
+                      why: Explanation) throws {
         try repo.setState(p.refundId, "failed", lastStatus: lastStatus)
         try repo.scheduleCall(p.refundId, at: nil)
         try publish(p, .payoutFailed, actor: "channel:\(p.route)", tx: tx, why: why)
     }
 
     private func publish(_ p: PayoutRecord, _ step: RefundState, actor: String, tx: StageTransaction,
-                         why: String) throws {
+                         why: Explanation) throws {
         try tx.publishStatus(RefundStatusEvent(
             refundId: p.refundId, orderId: p.orderId, buyerId: p.buyerId, step: step, at: Date(), actor: actor,
-            explanation: why, amount: p.amount))
+            because: why, amount: p.amount))
     }
 }

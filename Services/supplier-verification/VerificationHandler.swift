@@ -37,7 +37,9 @@ struct VerificationHandler: StageHandler {
         let requestId = (payload as? [String: Any])?["requestId"] as? String
         let open = try requestId.flatMap(UUID.init(uuidString:)).flatMap { try repo.load(requestId: $0) }
             .flatMap { $0.supplierId == supplier && $0.state == "waiting" ? $0 : nil }
-        let refusal = ReplyRefused(replyMessageId: letter.messageId, requestId: requestId,
+        // Named back only when it is a request id at all (the schema's uuid), so the refusal itself is valid.
+        let namedRequest = requestId.flatMap(UUID.init(uuidString:)) == nil ? nil : requestId
+        let refusal = ReplyRefused(replyMessageId: letter.messageId, requestId: namedRequest,
                                    reason: String(PersonalData.mask(letter.reason).prefix(500)),
                                    answerBy: open?.answerBy, at: Date())
         try tx.publish(Topology.Key.supplierReplyRefused(supplier: supplier),
@@ -70,7 +72,7 @@ struct VerificationHandler: StageHandler {
         }
         try publishRecord(r.supplierId, repo: repo, tx: tx)
         try status(r.approved, .supplierVerification, actor: "system", tx: tx,
-                   why: "the supplier did not answer by the deadline: decided in your favour")
+                   why: .init(.supplierSilent))
         try verified(r.approved, amount: r.approved.amount, outcome: .silentSupplier, tx: tx)
     }
 
@@ -97,7 +99,7 @@ struct VerificationHandler: StageHandler {
         try tx.schedule(kind: Self.answerTimer, key: request.requestId, dueAt: answerBy)
         guard !a.advanceCompensation else { return }  // the buyer's timeline does not wait on the supplier
         try status(a, .supplierVerification, actor: "system", tx: tx,
-                   why: "asking the supplier to confirm the item is unused", next: answerBy)
+                   why: .init(.askingSupplier), next: answerBy)
     }
 
     private func reply(_ message: IncomingMessage, repo: RequestRepository, tx: StageTransaction) throws {
@@ -145,29 +147,29 @@ struct VerificationHandler: StageHandler {
         let actor = "supplier:\(supplier)"
         switch reply.answer {
         case .confirmed:
-            try status(a, .supplierVerification, actor: actor, tx: tx, why: "the supplier confirmed the item unused")
+            try status(a, .supplierVerification, actor: actor, tx: tx, why: .init(.supplierConfirmed))
             try verified(a, amount: a.amount, outcome: .confirmed, tx: tx)
         case .unknownOrder:
             try status(a, .supplierVerification, actor: actor, tx: tx,
-                       why: "the supplier has no record of delivering this order")
+                       why: .init(.supplierNoRecord))
             try verified(a, amount: a.amount, outcome: .unknownOrder, tx: tx)
         case .partial:
             let remaining = try a.linePaid.multiplied(numerator: 10_000 - reply.usedBp!, denominator: 10_000)
             let amount = try a.amount.minimum(remaining)
             try status(a, .supplierVerification, actor: actor, tx: tx,
-                       why: "the supplier reports \(reply.usedBp! / 100)% used: the refund is \(amount)", amount: amount)
+                       why: .init(.supplierPartial, ["percent": String(reply.usedBp! / 100), "amount": String(amount.minorUnits),
+                                                   "currency": amount.currency.code]), amount: amount)
             try verified(a, amount: amount, outcome: .partial, tx: tx)
         case .used:
             // The buyer's own proof of failure or non-use against the supplier's log: operations arbitrate.
             let contrary: Set<EvidenceKind> = [.activationFailureLog, .unusedProof]
             if a.evidence.contains(where: contrary.contains) {
                 try status(a, .disputed, actor: actor, tx: tx,
-                           why: "the supplier says the item was used; your evidence says otherwise: operations will "
-                               + "arbitrate (3-5 working days)")
+                           why: .init(.supplierUsedDisputed))
             } else {
                 _ = try repo.settle(id, from: "disputed", to: "closed")
                 try status(a, .rejectedFinal, actor: actor, tx: tx,
-                           why: "the supplier's log shows the item was used" + (reply.usedAt.map { " at \($0)" } ?? ""))
+                           why: .init(.supplierUsedLog, reply.usedAt.map { ["at": PlatformTime.iso($0)] } ?? [:]))
             }
         }
     }
@@ -184,11 +186,11 @@ struct VerificationHandler: StageHandler {
             try repo.count(r.supplierId, .disputesLost)
             try repo.chargeDeposit(r.supplierId, refund: a.refundId, amount: amount, cause: "dispute_lost")
             try publishRecord(r.supplierId, repo: repo, tx: tx)
-            try status(a, .processing, actor: actor, tx: tx, why: "arbitration decided in your favour", amount: amount)
+            try status(a, .processing, actor: actor, tx: tx, why: .init(.arbitrationForBuyer), amount: amount)
             try verified(a, amount: amount, outcome: .arbitratedForBuyer, tx: tx)
         } else {
             try status(a, .rejectedFinal, actor: actor, tx: tx,
-                       why: d.reason ?? "arbitration found the item was used")
+                       why: d.reason.map(Explanation.text) ?? .init(.arbitrationFoundUsed))
         }
     }
 
@@ -201,11 +203,11 @@ struct VerificationHandler: StageHandler {
                                                              correlationId: a.refundId.description, payload: v))
     }
 
-    private func status(_ a: RefundApproved, _ step: RefundState, actor: String, tx: StageTransaction, why: String,
-                        next: Date? = nil, amount: Money? = nil) throws {
+    private func status(_ a: RefundApproved, _ step: RefundState, actor: String, tx: StageTransaction,
+                        why: Explanation, next: Date? = nil, amount: Money? = nil) throws {
         try tx.publishStatus(RefundStatusEvent(
             refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: step, at: Date(), actor: actor,
-            explanation: why, amount: amount, expectedNextBy: next))
+            because: why, amount: amount, expectedNextBy: next))
     }
 
     private func log(_ refund: RefundID?, _ what: String, supplier: String?) {

@@ -76,11 +76,11 @@ extension Component {
         }
 
         static func event(_ id: RefundID, buyer: String, _ step: RefundState, amount: Int64? = nil,
-                          explanation: String? = nil, missing: [String]? = nil, next: Date? = nil,
+                          because: Explanation? = nil, missing: [String]? = nil, next: Date? = nil,
                           overdue: Bool? = nil, at: Date? = nil) throws -> RefundStatusEvent {
             Thread.sleep(forTimeInterval: 0.002)  // each event in its own millisecond, as steps are
             return RefundStatusEvent(refundId: id, orderId: id.orderTag, buyerId: buyer, step: step, at: at ?? Date(),
-                              actor: "system", explanation: explanation, amount: try amount.map { try Money(minorUnits: $0) },
+                              actor: "system", because: because, amount: try amount.map { try Money(minorUnits: $0) },
                               missingEvidence: missing, expectedNextBy: next, overdue: overdue)
         }
 
@@ -95,9 +95,9 @@ extension Component {
             Thread.sleep(forTimeInterval: 0.5)  // the profile first, as a marketplace sends it at sign-up
             try Self.status([
                 try Self.event(id, buyer: "b-1", .approved, amount: 12_345),
-                try Self.event(id, buyer: "b-1", .processing, amount: 12_345, explanation: "refund sent back by bank_card",
+                try Self.event(id, buyer: "b-1", .processing, amount: 12_345, because: .init(.sentBack, ["channel": "bank_card"]),
                                next: arrival),
-                try Self.event(id, buyer: "b-1", .processing, amount: 12_345, explanation: "late: bank clearing",
+                try Self.event(id, buyer: "b-1", .processing, amount: 12_345, because: .init(.lateBankClearing),
                                next: arrival, overdue: true),
                 try Self.event(id, buyer: "b-1", .credited, amount: 12_345),
             ], times: 2)
@@ -129,11 +129,12 @@ extension Component {
             try Self.profile("b-2", phone: "13900001111", email: nil, locale: .zh)
             Thread.sleep(forTimeInterval: 0.5)
             let zh = RefundID()
-            try Self.status([try Self.event(zh, buyer: "b-2", .rejected, explanation: "the code was activated",
+            try Self.status([try Self.event(zh, buyer: "b-2", .rejected, because: .init(.consumedByBuyer),
                                             missing: ["unused_proof"])])
             #expect(TestStack.eventually(10) { (try? s.sms(refund: zh).count) == 1 })
             let text = try #require(try s.sms(refund: zh).first?["text"] as? String)
-            #expect(text.contains("退款申请被驳回") && text.contains("the code was activated") && text.contains("unused_proof"))
+            #expect(text.contains("退款申请被驳回") && text.contains("该商品已被买家激活或使用") && text.contains("未使用证明"),
+                    "\(text)")
             #expect(try s.mail(refund: zh).isEmpty, "no e-mail address, no e-mail")
 
             let db = try TestStack.database()
@@ -154,11 +155,11 @@ extension Component {
             let approved = try Self.event(id, buyer: "b-1", .approved, amount: 10_000)
             // Approved reaches notification last (another queue, another instance): the buyer already knows more.
             try Self.status([
-                try Self.event(id, buyer: "b-1", .supplierVerification, explanation: "asking the supplier"),
-                try Self.event(id, buyer: "b-1", .supplierVerification, explanation: "the supplier confirmed"),
+                try Self.event(id, buyer: "b-1", .supplierVerification, because: .init(.askingSupplier)),
+                try Self.event(id, buyer: "b-1", .supplierVerification, because: .init(.supplierConfirmed)),
                 try Self.event(id, buyer: "b-1", .processing, amount: 10_000),
                 approved,
-                try Self.event(id, buyer: "b-1", .processing, amount: 10_000, explanation: "late: bank clearing",
+                try Self.event(id, buyer: "b-1", .processing, amount: 10_000, because: .init(.lateBankClearing),
                                overdue: true),
             ])
             #expect(TestStack.eventually(15) { (try? s.sms(refund: id).count) == 3 && (try? s.mail(refund: id).count) == 3 })

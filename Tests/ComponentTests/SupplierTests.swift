@@ -11,15 +11,16 @@ extension Component {
 
         /// intake, auto-review and supplier-verification (3-second answer deadline), the sandbox, and the payout
         /// queue declared so `refund.verified` can be read where payout would.
-        static func start() throws -> (ServiceProcesses, Process) {
+        static func start(extraSuppliers: [String] = [], answerSeconds: Int = 3) throws -> (ServiceProcesses, Process) {
             let setup = try TestStack.connect()
             let q = Topology.queue(for: .payout)
             try TestStack.declare(setup, queue: q.name, bindings: q.bindings)
             try setup.purgeQueue(q.name)
             let s = try ServiceProcesses(["intake", "auto-review", "supplier-verification"],
                                          env: IntakeAPITests.relaxedRisk.merging([
-                                             "SUPPLIER_ANSWER_SECONDS": "3",
-                                             "SUPPLIER_IDS": try TestStack.setting("SANDBOX_SUPPLIER_IDS"),
+                                             "SUPPLIER_ANSWER_SECONDS": String(answerSeconds),
+                                             "SUPPLIER_IDS": ([try TestStack.setting("SANDBOX_SUPPLIER_IDS")]
+                                                              + extraSuppliers).joined(separator: ","),
                                          ]) { $1 })
             try setup.purgeQueue(Topology.deadLetterQueue(of: ServiceName.supplierVerification.rawValue))
             setup.close()
@@ -39,9 +40,9 @@ extension Component {
 
         /// Places a delivered card-code order supplied by `supplier` and applies (by default: invalid code, with the
         /// buyer's activation-failure log): auto-review approves it, so it goes to the supplier.
-        static func refund(_ s: ServiceProcesses, supplier: String, paid: Int64 = 10_000,
+        static func refund(_ s: ServiceProcesses, supplier: String, paid: Int64 = 10_000, orderId: String? = nil,
                            body: ((String) -> [String: Any])? = nil) throws -> String {
-            let o = TestStack.unique("sv")
+            let o = orderId ?? TestStack.unique("sv")
             var facts = IntakeAPITests.order(o, paid: paid)
             facts.lines[0].supplierId = supplier
             try IntakeAPITests.place(s, facts)

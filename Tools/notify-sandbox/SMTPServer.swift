@@ -111,7 +111,9 @@ final class SMTPServer: @unchecked Sendable {
            let d = Data(base64Encoded: String(subject.dropFirst(10).dropLast(2))) {
             subject = String(decoding: d, as: UTF8.self)
         }
+        // `raw`: the message as it came (CRLF lines), for a real MIME parser to judge.
         return ["from": from, "to": to, "subject": subject, "messageId": headers["message-id"] ?? "", "body": body,
+                "raw": lines.joined(separator: "\r\n"),
                 "at": ISO8601DateFormatter().string(from: Date())]
     }
 }

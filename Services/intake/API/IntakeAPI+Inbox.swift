@@ -45,20 +45,22 @@ extension IntakeAPI {
                     throw APIError.conflict("ticket_open", "this refund already has an open follow-up ticket")
                 }
                 try refunds.appendStep(refundId, step: "follow_up", at: now, actor: "buyer",
-                                       explanation: "follow-up ticket opened: \(reason)")
+                                       because: .init(.ticketOpened, ["text": reason]))
                 return try Self.encode(try inbox.ticket(ticketId))
             }
         }
     }
 
-    func tickets(caller: Caller) async throws -> [UInt8] {
+    func tickets(caller: Caller, locale: BuyerLocale = .en) async throws -> [UInt8] {
         guard case .reviewer = caller else { throw APIError(.forbidden, "forbidden", "reviewers only") }
         return try await pool.withConnection { db in
             let refunds = RefundRepository(db: db)
             let items = try InboxRepository(db: db).openTickets().map { t -> [String: AnyEncodable] in
                 let refund = try RefundID(t.refundId).flatMap { try refunds.refund($0) }
                 return ["ticket": AnyEncodable(t),
-                        "refund": AnyEncodable(try refund.map { RefundView($0, steps: try refunds.timeline($0.refundId)) })]
+                        "refund": AnyEncodable(try refund.map {
+                            RefundView($0, steps: try refunds.timeline($0.refundId), locale: locale)
+                        })]
             }
             return try Self.encode(["tickets": items])
         }
@@ -78,7 +80,7 @@ extension IntakeAPI {
                 guard t.state == "open" else { throw APIError.conflict("ticket_closed", "the ticket is already closed") }
                 try inbox.closeTicket(ticketId, by: reviewerId, answer: answer)
                 try RefundRepository(db: tx.db).appendStep(refundId, step: "follow_up_answered", at: Date(),
-                                                           actor: "reviewer:\(reviewerId)", explanation: answer)
+                                                           actor: "reviewer:\(reviewerId)", because: .text(answer))
                 return try Self.encode(try inbox.ticket(ticketId))
             }
         }

@@ -83,7 +83,7 @@ struct IntakeAPI: Sendable {
                     appealed: false, excludedReviewer: nil, findings: nil, expectedNextBy: nil, createdAt: now)
                 try repo.insert(record)
                 try repo.appendStep(id, step: RefundState.submitted.rawValue, at: now, actor: "buyer",
-                                    explanation: "application received")
+                                    because: .init(.applicationReceived))
                 let applied = RefundApplied(
                     refundId: id, order: order, lineId: lineId, reason: reason, requested: requested,
                     evidence: evidence, giftReturned: giftReturned, preferredRoute: route, appliedAt: now,
@@ -101,22 +101,22 @@ struct IntakeAPI: Sendable {
         }
     }
 
-    func refund(caller: Caller, id: String) async throws -> [UInt8] {
+    func refund(caller: Caller, id: String, locale: BuyerLocale = .en) async throws -> [UInt8] {
         guard let refundId = RefundID(id) else { throw APIError.notFound("refund_not_found", "no such refund") }
         return try await pool.withConnection { db in
             let repo = RefundRepository(db: db)
             guard let r = try repo.refund(refundId), Self.canSee(caller, r) else {
                 throw APIError.notFound("refund_not_found", "no such refund")
             }
-            return try Self.encode(RefundView(r, steps: try repo.timeline(refundId)))
+            return try Self.encode(RefundView(r, steps: try repo.timeline(refundId), locale: locale))
         }
     }
 
-    func refunds(caller: Caller, orderId: String) async throws -> [UInt8] {
+    func refunds(caller: Caller, orderId: String, locale: BuyerLocale = .en) async throws -> [UInt8] {
         try await pool.withConnection { db in
             let repo = RefundRepository(db: db)
             let views = try repo.refunds(orderId: orderId).filter { Self.canSee(caller, $0) }.map {
-                RefundView($0, steps: try repo.timeline($0.refundId))
+                RefundView($0, steps: try repo.timeline($0.refundId), locale: locale)
             }
             return try Self.encode(["refunds": views])
         }
@@ -178,10 +178,11 @@ struct IntakeAPI: Sendable {
                     type = MessageType.refundWithdrawn
                 }
                 let chosen = fallback.map { f in
-                    f.account.map { "to your \($0.channel.rawValue) account \($0.masked)" } ?? "to your platform balance"
+                    f.account.map { Explanation(.fallbackToAccount, ["channel": $0.channel.rawValue, "account": $0.masked]) }
+                        ?? Explanation(.fallbackToBalance)
                 }
                 try repo.appendStep(refundId, step: type.replacingOccurrences(of: "refund.", with: ""), at: now,
-                                    actor: "buyer", explanation: chosen ?? note)
+                                    actor: "buyer", because: chosen ?? note.map(Explanation.text))
                 try tx.publish(type, Envelope(type: type, correlationId: refundId.description, payload: action))
                 if kind != "evidence" { try repo.markActionPending(refundId, kind, at: now) }
                 guard let updated = try repo.refund(refundId) else { throw APIError.notFound("refund_not_found", "") }
@@ -224,14 +225,14 @@ struct IntakeAPI: Sendable {
         }
     }
 
-    func reviewQueue(caller: Caller) async throws -> [UInt8] {
+    func reviewQueue(caller: Caller, locale: BuyerLocale = .en) async throws -> [UInt8] {
         guard case .reviewer = caller else { throw APIError(.forbidden, "forbidden", "reviewers only") }
         return try await pool.withConnection { db in
             let repo = RefundRepository(db: db)
             let now = Date()
             let items = try repo.reviewQueue(now: now).map { r in
                 ReviewItem(
-                    refund: RefundView(r, steps: try repo.timeline(r.refundId)), buyerId: r.buyerId,
+                    refund: RefundView(r, steps: try repo.timeline(r.refundId), locale: locale), buyerId: r.buyerId,
                     overdue: (r.expectedNextBy.map { $0 < now }) ?? false,
                     findings: r.findings.flatMap {
                         try? RefundRepository.decoder.decode(PreCheckDecision.self, from: Data($0.utf8))
@@ -291,7 +292,7 @@ struct IntakeAPI: Sendable {
                 let d = ReviewerDecision(refundId: refundId, reviewerId: reviewerId, kind: kind, amount: amount,
                                          reason: reason, missing: asked, at: Date())
                 try repo.appendStep(refundId, step: "reviewer_decided", at: d.at, actor: "reviewer:\(reviewerId)",
-                                    explanation: kind.rawValue)
+                                    because: .init(.reviewerDecided, ["kind": kind.rawValue]))
                 // A dispute between buyer and supplier is arbitrated where the supplier's answer lives.
                 let key = r.state == .disputed ? Topology.Key.arbitrationDecided : Topology.Key.reviewerDecided
                 try tx.publish(key, Envelope(type: key, correlationId: refundId.description, payload: d))

@@ -4,6 +4,7 @@ import HTTPStage
 import Hummingbird
 import Logging
 import NIOCore
+import RefundModel
 
 /// The HTTP surface (documented in `openapi.json`, served at `/openapi.json`). Every handler goes through
 /// `respond`, which turns errors into the JSON error shape and never lets a request's failure leak details.
@@ -49,12 +50,13 @@ struct Routes: Sendable {
                 guard let order = request.uri.queryParameters.get("order"), !order.isEmpty else {
                     throw APIError.badRequest("missing_field", "query parameter order is required")
                 }
-                return (.ok, try await api.refunds(caller: caller, orderId: order))
+                return (.ok, try await api.refunds(caller: caller, orderId: order, locale: Self.locale(request)))
             }
         }
         router.get("/v1/refunds/:id") { request, context in
             await respond(request, context) { caller, _ in
-                (.ok, try await api.refund(caller: caller, id: context.parameters.get("id") ?? ""))
+                (.ok, try await api.refund(caller: caller, id: context.parameters.get("id") ?? "",
+                                           locale: Self.locale(request)))
             }
         }
         for action in ["evidence", "appeal", "withdraw", "fallback"] {
@@ -82,7 +84,9 @@ struct Routes: Sendable {
             }
         }
         router.get("/v1/review/tickets") { request, context in
-            await respond(request, context) { caller, _ in (.ok, try await api.tickets(caller: caller)) }
+            await respond(request, context) { caller, _ in
+                (.ok, try await api.tickets(caller: caller, locale: Self.locale(request)))
+            }
         }
         router.post("/v1/review/tickets/:id/close") { request, context in
             await respond(request, context) { caller, body in
@@ -96,7 +100,9 @@ struct Routes: Sendable {
             }
         }
         router.get("/v1/review/queue") { request, context in
-            await respond(request, context) { caller, _ in (.ok, try await api.reviewQueue(caller: caller)) }
+            await respond(request, context) { caller, _ in
+                (.ok, try await api.reviewQueue(caller: caller, locale: Self.locale(request)))
+            }
         }
         router.post("/v1/review/:id/decision") { request, context in
             await respond(request, context) { caller, body in
@@ -134,6 +140,13 @@ struct Routes: Sendable {
             let e = APIError(.serviceUnavailable, "unavailable", "try again shortly")
             return Self.json(e.status, (try? IntakeAPI.encode(e.body)) ?? [])
         }
+    }
+
+    /// The reader's language for reasons: Chinese when `Accept-Language` puts a `zh` tag first, English otherwise.
+    static func locale(_ request: Request) -> BuyerLocale {
+        let first = request.headers[.acceptLanguage]?.split(separator: ",").first?
+            .split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return first == "zh" || first.hasPrefix("zh-") ? .zh : .en
     }
 
     static func tooMany(_ wait: Int) -> APIError {

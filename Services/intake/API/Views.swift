@@ -8,7 +8,11 @@ struct RefundView: Encodable, Sendable {
         var at: Date
         var actor: String
         var rule: String?
+        /// The reason in the reader's language (`Accept-Language`: zh or en).
         var explanation: String?
+        /// The same reason as data, for clients that word it themselves (`Phrasebook`'s codes).
+        var explanationCode: String?
+        var explanationParams: [String: String]?
         var amount: Money?
         var missingEvidence: [String]?
         var expectedNextBy: Date?
@@ -39,7 +43,7 @@ struct RefundView: Encodable, Sendable {
     var evidence: [StoredEvidence]
     var timeline: [Step]
 
-    init(_ r: RefundRecord, steps: [TimelineStep]) {
+    init(_ r: RefundRecord, steps: [TimelineStep], locale: BuyerLocale = .en) {
         let currency = Currency(r.currency) ?? .cny
         func money(_ fen: Int64?) -> Money? { fen.flatMap { try? Money(minorUnits: $0, currency: currency) } }
         id = r.refundId.description
@@ -57,7 +61,9 @@ struct RefundView: Encodable, Sendable {
         incidents = r.incidents.isEmpty ? nil : r.incidents
         evidence = StoredEvidence.decode(r.evidence)
         timeline = steps.map {
-            Step(step: $0.step, at: $0.at, actor: $0.actor, rule: $0.rule, explanation: $0.explanation,
+            Step(step: $0.step, at: $0.at, actor: $0.actor, rule: $0.rule,
+                 explanation: $0.reason.map { Phrasebook.render($0, locale) } ?? $0.explanation,
+                 explanationCode: $0.reason?.code, explanationParams: $0.reason?.params,
                  amount: money($0.amountFen),
                  missingEvidence: $0.missingEvidence.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) },
                  expectedNextBy: $0.expectedNextBy, kind: $0.kind)

@@ -93,7 +93,8 @@ const when = s => s ? new Date(s).toLocaleString(lang === "zh" ? "zh-CN" : "en-G
 function message(text, kind) { const m = el("div", { class: "msg " + kind, id: "message" }, text); return m; }
 
 async function api(method, path, body) {
-  const headers = { "Authorization": "Bearer " + token() };
+  // Reasons come back worded in the console's language (the API renders them from their codes).
+  const headers = { "Authorization": "Bearer " + token(), "Accept-Language": lang };
   if (body !== undefined) { headers["Content-Type"] = "application/json"; headers["Idempotency-Key"] = crypto.randomUUID(); }
   const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   let json = {}; try { json = await r.json(); } catch (e) {}

@@ -31,4 +31,14 @@ public enum PlatformTime {
         let f = fields(date, utcOffsetSeconds: utcOffsetSeconds)
         return day(date, utcOffsetSeconds: utcOffsetSeconds) + String(format: " %02d:%02d", Int(f.tm_hour), Int(f.tm_min))
     }
+
+    /// An instant as explanations carry it (ISO 8601 UTC with milliseconds), and back.
+    public static func iso(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    public static func parse(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+            ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
 }

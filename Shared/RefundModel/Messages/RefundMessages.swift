@@ -184,8 +184,10 @@ public struct RefundStatusEvent: Codable, Sendable {
     /// `system`, `reviewer:<id>`, `supplier:<id>`, `channel:<name>`, `buyer`.
     public var actor: String
     public var rule: RuleID?
-    /// The reason of a rejection, a delay, a decision: in words for the buyer.
+    /// The reason of a rejection, a delay, a decision, in English words (logs, reviewers, older consumers).
     public var explanation: String?
+    /// The same reason as data, rendered in the buyer's language by `Phrasebook` (absent from older producers).
+    public var reason: Explanation?
     public var amount: Money?
     public var missingEvidence: [String]?
     /// When the next step is expected.
@@ -199,10 +201,13 @@ public struct RefundStatusEvent: Codable, Sendable {
     public var overdue: Bool?
 
     public init(refundId: RefundID, orderId: String, buyerId: String, step: RefundState, at: Date, actor: String,
-                rule: RuleID? = nil, explanation: String? = nil, amount: Money? = nil, missingEvidence: [String]? = nil,
+                rule: RuleID? = nil, because reason: Explanation? = nil, amount: Money? = nil,
+                missingEvidence: [String]? = nil,
                 expectedNextBy: Date? = nil, advanceCompensation: Bool? = nil, findings: PreCheckDecision? = nil,
                 excludedReviewer: String? = nil, overdue: Bool? = nil) {
         self.refundId = refundId
+        self.reason = reason
+        self.explanation = reason?.english
         self.overdue = overdue
         self.orderId = orderId
         self.buyerId = buyerId
@@ -210,7 +215,6 @@ public struct RefundStatusEvent: Codable, Sendable {
         self.at = at
         self.actor = actor
         self.rule = rule
-        self.explanation = explanation
         self.amount = amount
         self.missingEvidence = missingEvidence
         self.expectedNextBy = expectedNextBy

@@ -45,10 +45,16 @@ public struct PreCheckDecision: Codable, Sendable, Equatable {
     public var fastRefund: Bool
     /// For manual review: how long a reviewer has before advance compensation.
     public var reviewSLASeconds: Double?
+    /// Why, in English (logs, reviewers, older readers); `reason` is the same as data for the buyer's language.
     public var explanation: String
+    public var reason: Explanation? {
+        didSet { explanation = reason?.english ?? "" }
+    }
+    /// The reason to give: a decision stored before reasons were data carries only its English words.
+    public var because: Explanation? { reason ?? (explanation.isEmpty ? nil : .text(explanation)) }
 
     public init(outcome: Outcome, rule: RuleID, amount: Money, amountRules: [RuleID], missingEvidence: [String],
-                advanceCompensation: Bool, fastRefund: Bool, reviewSLASeconds: Double?, explanation: String) {
+                advanceCompensation: Bool, fastRefund: Bool, reviewSLASeconds: Double?, because reason: Explanation) {
         self.outcome = outcome
         self.rule = rule
         self.amount = amount
@@ -57,7 +63,8 @@ public struct PreCheckDecision: Codable, Sendable, Equatable {
         self.advanceCompensation = advanceCompensation
         self.fastRefund = fastRefund
         self.reviewSLASeconds = reviewSLASeconds
-        self.explanation = explanation
+        self.reason = reason
+        self.explanation = reason.english
     }
 }
 
@@ -93,28 +100,28 @@ public enum PreCheck {
     public static func decide(_ i: Input, settings s: PolicySettings) throws -> PreCheckDecision {
         let line = i.line
         let zero = Money.zero(line.paid.currency)
-        func reject(_ rule: RuleID, _ why: String) -> PreCheckDecision {
+        func reject(_ rule: RuleID, _ why: Explanation) -> PreCheckDecision {
             PreCheckDecision(outcome: .rejected, rule: rule, amount: zero, amountRules: [], missingEvidence: [],
-                             advanceCompensation: false, fastRefund: false, reviewSLASeconds: nil, explanation: why)
+                             advanceCompensation: false, fastRefund: false, reviewSLASeconds: nil, because: why)
         }
 
         // 1. What can never be refunded.
         if line.productKind == .physical {
-            if line.customMade { return reject(.physicalCustom, "custom-made goods are not refundable") }
-            if line.opened == true { return reject(.physicalOpened, "physical goods are refundable only unopened") }
+            if line.customMade { return reject(.physicalCustom, .init(.customMade)) }
+            if line.opened == true { return reject(.physicalOpened, .init(.physicalOpened)) }
         }
         if i.reason == .wrongAccount || i.reason == .accountBanned {
-            return reject(.buyerMistake, "the buyer's own mistake or conduct is not refundable")
+            return reject(.buyerMistake, .init(.buyerMistake))
         }
         let consumedCounts: Set<RefundReason> = [.notDelivered, .invalidCode, .noReason]
         if line.consumedAt != nil, consumedCounts.contains(i.reason) {
-            return reject(.consumed, "the item was activated or consumed by the buyer")
+            return reject(.consumed, .init(.consumedByBuyer))
         }
         if i.reason == .partlyUsed && line.productKind != .topUp {
-            return reject(.kindMismatch, "pro-rata refunds are for top-up balances")
+            return reject(.kindMismatch, .init(.proRataTopUpOnly))
         }
         if i.reason == .serviceIncomplete && line.productKind != .service {
-            return reject(.kindMismatch, "completion-based refunds are for services")
+            return reject(.kindMismatch, .init(.completionServicesOnly))
         }
 
         // 2. Windows.
@@ -122,22 +129,20 @@ public enum PreCheck {
         switch i.reason {
         case .notDelivered:
             if i.appliedAt > i.order.promisedDeliveryAt.addingTimeInterval(s.notDeliveredWindow) {
-                return reject(.notDeliveredWindow, "a not-delivered claim must come within the window after the "
-                    + "promised delivery; you may appeal")
+                return reject(.notDeliveredWindow, .init(.notDeliveredWindowPassed))
             }
         case .invalidCode, .notAsDescribed:
             if let d = line.deliveredAt, i.appliedAt > d.addingTimeInterval(s.defectWindow) {
-                return reject(.defectWindow, "a defect must be reported within the window after delivery; "
-                    + "you may appeal")
+                return reject(.defectWindow, .init(.defectWindowPassed))
             }
         case .noReason:
-            if !line.noReasonRefund { return reject(.noReasonNotAllowed, "this product has no no-reason refunds") }
+            if !line.noReasonRefund { return reject(.noReasonNotAllowed, .init(.noReasonNotOffered)) }
             if (line.usedValue.map { !$0.isZero } ?? false) {
-                return reject(.consumed, "no-reason refunds are for unused items")
+                return reject(.consumed, .init(.noReasonUnusedOnly))
             }
             let start = line.deliveredAt ?? i.order.paidAt ?? i.order.placedAt
             if i.appliedAt > start.addingTimeInterval(s.coolingOff) {
-                return reject(.coolingOffWindow, "the cooling-off window has passed")
+                return reject(.coolingOffWindow, .init(.coolingOffPassed))
             }
         default:
             break
@@ -155,7 +160,7 @@ public enum PreCheck {
         switch i.reason {
         case .partlyUsed:
             guard let face = line.faceValue, !face.isZero else {
-                return reject(.proRata, "no usage records for this balance")
+                return reject(.proRata, .init(.noUsageRecords))
             }
             let used = min(line.usedValue?.minorUnits ?? 0, face.minorUnits)
             amount = try amount.multiplied(numerator: face.minorUnits - used, denominator: face.minorUnits)
@@ -182,9 +187,9 @@ public enum PreCheck {
             amountRules.append(.amountCap)
         }
         if let requested = i.requested, requested < amount { amount = requested }
-        if amount.isZero { return reject(.nothingRefundable, "nothing is left to refund on this order") }
+        if amount.isZero { return reject(.nothingRefundable, .init(.nothingLeft)) }
 
-        func decision(_ outcome: PreCheckDecision.Outcome, _ rule: RuleID, _ why: String, advance: Bool = false,
+        func decision(_ outcome: PreCheckDecision.Outcome, _ rule: RuleID, _ why: Explanation, advance: Bool = false,
                       fast: Bool = false) -> PreCheckDecision {
             var sla: Double?
             if outcome == .manualReview {
@@ -193,48 +198,47 @@ public enum PreCheck {
             return PreCheckDecision(outcome: outcome, rule: rule, amount: amount, amountRules: amountRules,
                                     missingEvidence: outcome == .needsEvidence ? missing : [],
                                     advanceCompensation: advance, fastRefund: fast, reviewSLASeconds: sla,
-                                    explanation: why)
+                                    because: why)
         }
 
         if !missing.isEmpty {
-            return decision(.needsEvidence, .evidenceMissing, "missing: " + missing.joined(separator: ", "))
+            return decision(.needsEvidence, .evidenceMissing, .init(.evidenceMissing, ["missing": missing.joined(separator: ",")]))
         }
         // 5. Risk before any automatic approval.
         if i.history.applicationsInRiskWindow > s.riskMaxApplications {
-            return decision(.manualReview, .riskFrequency, "more than \(s.riskMaxApplications) applications in the "
-                + "risk window: enhanced review")
+            return decision(.manualReview, .riskFrequency, .init(.riskFrequency, ["max": String(s.riskMaxApplications)]))
         }
         if amount.minorUnits >= s.highAmountFromFen {
-            return decision(.manualReview, .riskHighAmount, "high amount: manual review with the longer SLA")
+            return decision(.manualReview, .riskHighAmount, .init(.riskHighAmount))
         }
         let goodStanding = i.history.rejectionsInStandingWindow < s.standingMaxRejections
         // 6. Outcomes by reason.
         switch i.reason {
         case .platformFault:
-            return decision(.approved, .platformFault, "platform fault: the platform pays now", advance: true)
+            return decision(.approved, .platformFault, .init(.platformFault), advance: true)
         case .notDelivered:
             if delivered {
-                return decision(.manualReview, .deliveryDisputed, "records show a delivery the buyer disputes")
+                return decision(.manualReview, .deliveryDisputed, .init(.deliveryDisputed))
             }
-            if !goodStanding { return decision(.manualReview, .riskStanding, "abnormal refund history") }
+            if !goodStanding { return decision(.manualReview, .riskStanding, .init(.abnormalHistory)) }
             if amount.minorUnits < s.fastRefundBelowFen {
-                return decision(.approved, .fastRefund, "fast refund: undelivered, good standing, small amount",
+                return decision(.approved, .fastRefund, .init(.fastRefund),
                                 fast: true)
             }
-            return decision(.approved, .notDelivered, "not delivered: full refund")
+            return decision(.approved, .notDelivered, .init(.notDeliveredFull))
         case .notAsDescribed:
-            return decision(.manualReview, .notAsDescribed, "the difference from the description needs a reviewer")
+            return decision(.manualReview, .notAsDescribed, .init(.notAsDescribed))
         case .invalidCode, .noReason, .partlyUsed, .serviceIncomplete:
-            if !goodStanding { return decision(.manualReview, .riskStanding, "abnormal refund history") }
+            if !goodStanding { return decision(.manualReview, .riskStanding, .init(.abnormalHistory)) }
             let rule: RuleID = switch i.reason {
             case .invalidCode: .invalidCode
             case .noReason: .coolingOff
             case .partlyUsed: .proRata
             default: .serviceCompletion
             }
-            return decision(.approved, rule, "eligible by rule \(rule.rawValue)")
+            return decision(.approved, rule, .init(.eligibleByRule, ["rule": rule.rawValue]))
         case .wrongAccount, .accountBanned:
-            return reject(.buyerMistake, "the buyer's own mistake or conduct is not refundable")
+            return reject(.buyerMistake, .init(.buyerMistake))
         }
     }
 }
