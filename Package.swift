@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(name: "AutoReview", dependencies: ["StageRuntime"], path: "Services/auto-review",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "SupplierVerification", dependencies: ["StageRuntime"],
-                          path: "Services/supplier-verification", exclude: ["PROTOCOL.md"],
+                          path: "Services/supplier-verification", exclude: ["PROTOCOL.md", "schemas"],
                           swiftSettings: swiftSettings),
         .executableTarget(
             name: "Payout",
@@ -95,7 +95,8 @@ let package = Package(
         .executableTarget(name: "StageProbe", dependencies: ["StageRuntime"], path: "Tools/stage-probe",
                           swiftSettings: swiftSettings),
 
-        /// The operators' tool: dead letters (list, show masked, replay once, discard), reconciliation, the audit record.
+        /// The operators' tool: a refund across the services, dead letters (list, show masked, replay once, discard),
+        /// reconciliation, the audit record, suppliers' records, API tokens.
         .executableTarget(name: "RefundCtl",
                           dependencies: ["StageRuntime", "ChannelSigning",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],

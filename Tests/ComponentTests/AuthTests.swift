@@ -191,3 +191,41 @@ extension Component.AuthTests {
         #expect(try s.http("GET", "/v1/messages", token: confused).status == 401)
     }
 }
+
+extension Component.AuthTests {
+    @Test("refundctl tokens issue: a 256-bit token whose API_TOKENS entry intake accepts, with its expiry; a bad role is refused")
+    func issuedToken() throws {
+        let issued = try TestStack.run(TestStack.binPath + "/refundctl",
+                                       ["tokens", "issue", "buyer", "b-issued", "--expires", "2099-01-31", "--json"])
+        #expect(issued.status == 0, "\(issued.output)")
+        let json = (try? JSONSerialization.jsonObject(with: Data(issued.output.utf8))) as? [String: String] ?? [:]
+        let token = try #require(json["token"], "\(issued.output)"), entry = try #require(json["entry"])
+        #expect(token.count == 43, "32 bytes, base64url without padding: \(token)")
+        #expect(entry.hasSuffix("=buyer:b-issued@2099-01-31") && entry.hasPrefix("sha256:"), "\(entry)")
+        let s = try ServiceProcesses(["intake"], env: ["API_TOKENS": ServiceProcesses.tokens + "," + entry])
+        defer { s.stop() }
+        #expect(try s.http("GET", "/v1/messages", token: token).status == 200, "the issued token is accepted")
+        #expect(try s.http("GET", "/v1/messages", token: String(token.dropLast()) + "x").status == 401)
+        let refused = try TestStack.run(TestStack.binPath + "/refundctl", ["tokens", "issue", "admin", "x"])
+        #expect(refused.status == 64, "usage: \(refused.output)")
+    }
+}
+
+extension Component.AuthTests {
+    @Test("a known path asked with a method it does not take is 405 with Allow and the JSON error; an unknown path is 404")
+    func methodNotAllowed() throws {
+        let s = try ServiceProcesses(["intake"])
+        defer { s.stop() }
+        let base = "http://127.0.0.1:\(s.httpPort)"
+        // curl, not URLSession: TRACE is sent as it is, whatever a client library thinks of it.
+        for (method, path, allow) in [("TRACE", "/v1/refunds", "GET, POST"), ("DELETE", "/v1/refunds/\(UUID())", "GET"),
+                                      ("PUT", "/v1/review/queue", "GET"), ("GET", "/v1/review/x/decision", "POST")] {
+            let r = try TestStack.run("/usr/bin/curl", ["-s", "-i", "-X", method, base + path])
+            #expect(r.output.hasPrefix("HTTP/1.1 405"), "\(method) \(path): \(r.output.prefix(200))")
+            #expect(r.output.lowercased().contains("allow: \(allow.lowercased())"), "\(method) \(path): \(r.output)")
+            #expect(r.output.contains(#""code":"method_not_allowed""#))
+        }
+        #expect(try s.http("GET", "/v1/nothing-here", token: Component.IntakeAPITests.b1).status == 404)
+        #expect(try s.http("GET", "/v1/refunds/\(UUID())", token: Component.IntakeAPITests.b1).status == 404, "routes still route")
+    }
+}

@@ -35,6 +35,30 @@ extension Component {
                 }
                 if let check = r.expected.check { check(r) }
             }
+            // refundctl refund show: one credited refund's story from every service's schema, masked.
+            if let credited = results.first(where: { $0.state == "credited" && $0.smsCount > 0 }),
+               let id = credited.refund["id"] as? String {
+                let shown = try TestStack.run(TestStack.binPath + "/refundctl", ["refund", "show", id, "--json"],
+                                              env: ["REFUNDCTL_DATABASE_URL": try TestStack.databaseURL()])
+                #expect(shown.status == 0, "\(shown.output)")
+                let sections = (try? JSONSerialization.jsonObject(with: Data(shown.output.utf8))) as? [[String: Any]] ?? []
+                func rows(_ prefix: String) -> [[String: String]] {
+                    sections.filter { ($0["title"] as? String)?.hasPrefix(prefix) == true }
+                        .flatMap { $0["rows"] as? [[String: String]] ?? [] }
+                }
+                #expect(rows("intake: timeline").contains { $0["step"] == "credited" }, "\(shown.output.prefix(800))")
+                #expect(rows("intake: the refund").first?["state"] == "credited")
+                #expect(rows("payout: the payout").first?["state"] == "succeeded")
+                let deliveries = rows("notification: deliveries")
+                #expect(deliveries.count >= credited.smsCount, "\(deliveries)")
+                #expect(deliveries.filter { $0["channel"] == "sms" }.allSatisfy { $0["address"]?.contains("****") == true },
+                        "phone numbers masked: \(deliveries)")
+                let unknown = try TestStack.run(TestStack.binPath + "/refundctl", ["refund", "show", UUID().uuidString],
+                                                env: ["REFUNDCTL_DATABASE_URL": try TestStack.databaseURL()])
+                #expect(unknown.status == 3, "no service knows it: \(unknown.output)")
+            } else {
+                Issue.record("\(name): no credited refund with an SMS to show")
+            }
             // Each service's /metrics parses and its counters moved with these refunds.
             for service in ["intake", "auto-review", "supplier-verification", "payout", "notification"] {
                 let page = try #require(world.services.metrics(service), "\(service): no /metrics")

@@ -80,6 +80,12 @@ extension Component.SupplierTests {
             #expect((r["problems"] as? [Any])?.isEmpty == true, "schema violations: \(r)")
         }
         #expect(requests.allSatisfy { $0["routingKey"] as? String == Topology.Key.supplierRequest(supplier: supplier) })
+        // One case everywhere: the envelope id, its AMQP message_id and the ids inside, all lower case and equal.
+        for r in requests {
+            let ids = ["id", "messageId", "requestId", "refundId"].compactMap { r[$0] as? String }
+            #expect(ids.count == 4 && ids.allSatisfy { $0 == $0.lowercased() }, "\(r)")
+            #expect(r["id"] as? String == r["messageId"] as? String, "\(r)")
+        }
         #expect(refused.count == 1, "\(refused)")
         #expect((refused.first?["reason"] as? String)?.contains("usedBp") == true, "\(refused)")
         #expect(refused.first?["answerBy"] as? String != nil, "the request was still open")
@@ -91,5 +97,14 @@ extension Component.SupplierTests {
         let after = try Self.stats()
         #expect(Self.delta(before, after, supplier, "refusedReplies") == 1)
         #expect(Self.delta(before, after, supplier, "answeredInTime") == 5, "\(after[supplier] ?? [:])")
+        // The operators' tool shows the same record.
+        let tool = try TestStack.run(TestStack.binPath + "/refundctl", ["supplier", "stats", "--json"],
+                                     env: ["REFUNDCTL_DATABASE_URL": try TestStack.databaseURL()])
+        #expect(tool.status == 0, "\(tool.output)")
+        let rows = ((try? JSONSerialization.jsonObject(with: Data(tool.output.utf8))) as? [String: Any])?["suppliers"]
+            as? [[String: Any]] ?? []
+        let mine = rows.first { $0["supplierId"] as? String == supplier }
+        #expect(mine?["refusedReplies"] as? Int == after[supplier]?["refusedReplies"] as? Int, "\(tool.output)")
+        #expect(mine?["answeredInTime"] as? Int == after[supplier]?["answeredInTime"] as? Int)
     }
 }

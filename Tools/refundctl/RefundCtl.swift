@@ -13,8 +13,9 @@ import Foundation
 struct RefundCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refundctl",
-        abstract: "Operate the refund platform: dead letters, reconciliation, the audit record.",
-        subcommands: [DeadLetterCommand.self, ReconcileCommand.self, AuditCommand.self])
+        abstract: "Operate the refund platform: refunds, dead letters, reconciliation, the audit record, suppliers, tokens.",
+        subcommands: [RefundCommand.self, DeadLetterCommand.self, ReconcileCommand.self, AuditCommand.self,
+                      SupplierCommand.self, TokensCommand.self])
 }
 
 enum ExitStatus {

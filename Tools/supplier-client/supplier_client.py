@@ -132,7 +132,7 @@ class Client:
         if kind == REQUEST:
             payload = message["payload"]
             emit("request", requestId=payload["requestId"], refundId=payload["refundId"], orderId=payload["orderId"],
-                 routingKey=method.routing_key, problems=problems)
+                 id=message["id"], messageId=properties.message_id, routingKey=method.routing_key, problems=problems)
             spec = decide(message, self.answers)
             if spec is not None:
                 faulty = spec.startswith("fix:")

@@ -24,19 +24,28 @@ struct Routes: Sendable {
         // Hummingbird's names, renamed in `StageMetrics`),
         // into the registry the health port's /metrics prints.
         router.add(middleware: MetricsMiddleware())
-        router.get("/health") { _, _ in Response(status: .ok) }
+        // A known path asked with a method it does not take is 405 with Allow, not 404 (RFC 9110 §15.5.6).
+        let methods = RouteMethods()
+        router.add(middleware: MethodNotAllowedMiddleware(methods: methods))
+        /// Every route goes through here, so the 405 table is the routes themselves.
+        func route<R: ResponseGenerator>(_ method: HTTPRequest.Method, _ path: String,
+                                         _ handler: @escaping @Sendable (Request, AddressedContext) async throws -> R) {
+            methods.add(method, path)
+            router.on(RouterPath(path), method: method, use: handler)
+        }
+        route(.get, "/health") { _, _ in Response(status: .ok) }
         // The reviewer console: a static page that signs in with a reviewer credential and calls this API.
-        router.get("/console") { _, _ in
+        route(.get, "/console") { _, _ in
             var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
             headers[HTTPField.Name("Content-Security-Policy")!] = ConsolePage.securityPolicy
             headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
             headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: ConsolePage.bytes)))
         }
-        router.get("/openapi.json") { _, _ in
+        route(.get, "/openapi.json") { _, _ in
             Self.json(.ok, OpenAPIDocument.bytes)
         }
-        router.post("/v1/refunds") { request, context in
+        route(.post, "/v1/refunds") { request, context in
             await respond(request, context) { caller, body in
                 guard let key = request.headers[Self.idempotencyKey], !key.isEmpty, key.count <= 200 else {
                     throw APIError.badRequest("idempotency_key_required", "send an Idempotency-Key header")
@@ -45,7 +54,7 @@ struct Routes: Sendable {
                 return (HTTPResponse.Status(code: status), out)
             }
         }
-        router.get("/v1/refunds") { request, context in
+        route(.get, "/v1/refunds") { request, context in
             await respond(request, context) { caller, _ in
                 guard let order = request.uri.queryParameters.get("order"), !order.isEmpty else {
                     throw APIError.badRequest("missing_field", "query parameter order is required")
@@ -53,26 +62,26 @@ struct Routes: Sendable {
                 return (.ok, try await api.refunds(caller: caller, orderId: order, locale: Self.locale(request)))
             }
         }
-        router.get("/v1/refunds/:id") { request, context in
+        route(.get, "/v1/refunds/:id") { request, context in
             await respond(request, context) { caller, _ in
                 (.ok, try await api.refund(caller: caller, id: context.parameters.get("id") ?? "",
                                            locale: Self.locale(request)))
             }
         }
         for action in ["evidence", "appeal", "withdraw", "fallback"] {
-            router.post("/v1/refunds/:id/\(action)") { request, context in
+            route(.post, "/v1/refunds/:id/\(action)") { request, context in
                 await respond(request, context) { caller, body in
                     (.ok, try await api.buyerAction(caller: caller, id: context.parameters.get("id") ?? "",
                                                    kind: action, body: body))
                 }
             }
         }
-        router.post("/v1/refunds/:id/follow-up") { request, context in
+        route(.post, "/v1/refunds/:id/follow-up") { request, context in
             await respond(request, context) { caller, body in
                 (.created, try await api.openTicket(caller: caller, id: context.parameters.get("id") ?? "", body: body))
             }
         }
-        router.get("/v1/messages") { request, context in
+        route(.get, "/v1/messages") { request, context in
             await respond(request, context) { caller, _ in
                 // Absent means 50; present, it must be a whole number (`limit=true` is an error, not the default).
                 let raw = request.uri.queryParameters.get("limit")
@@ -83,28 +92,28 @@ struct Routes: Sendable {
                 return (.ok, try await api.messages(caller: caller, limit: limit))
             }
         }
-        router.get("/v1/review/tickets") { request, context in
+        route(.get, "/v1/review/tickets") { request, context in
             await respond(request, context) { caller, _ in
                 (.ok, try await api.tickets(caller: caller, locale: Self.locale(request)))
             }
         }
-        router.post("/v1/review/tickets/:id/close") { request, context in
+        route(.post, "/v1/review/tickets/:id/close") { request, context in
             await respond(request, context) { caller, body in
                 (.ok, try await api.closeTicket(caller: caller, id: context.parameters.get("id") ?? "", body: body))
             }
         }
-        router.get("/v1/analytics/refund-rates") { request, context in
+        route(.get, "/v1/analytics/refund-rates") { request, context in
             await respond(request, context) { caller, _ in
                 (.ok, try await api.refundRates(caller: caller,
                                                 dimension: request.uri.queryParameters.get("dimension")))
             }
         }
-        router.get("/v1/review/queue") { request, context in
+        route(.get, "/v1/review/queue") { request, context in
             await respond(request, context) { caller, _ in
                 (.ok, try await api.reviewQueue(caller: caller, locale: Self.locale(request)))
             }
         }
-        router.post("/v1/review/:id/decision") { request, context in
+        route(.post, "/v1/review/:id/decision") { request, context in
             await respond(request, context) { caller, body in
                 (.accepted, try await api.decide(caller: caller, id: context.parameters.get("id") ?? "", body: body))
             }

@@ -10,8 +10,14 @@ public struct TypedID<Tag>: Hashable, Sendable, Codable, CustomStringConvertible
     }
     /// Lower-case, as PostgreSQL prints uuids, so ids compare equal as text everywhere.
     public var description: String { rawValue.uuidString.lowercased() }
+    /// Read in either case (a supplier may write upper case).
     public init(from decoder: Decoder) throws { rawValue = try UUID(from: decoder) }
-    public func encode(to encoder: Encoder) throws { try rawValue.encode(to: encoder) }
+    /// Written in lower case, like the AMQP `message_id` and every id the platform prints: one case everywhere
+    /// (Foundation would write upper case).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
 }
 
 public enum RefundTag {}
