@@ -1,6 +1,42 @@
-/// The API's contract (OpenAPI 3.1), served at `/openapi.json`; a component test checks real responses against it.
+import Foundation
+
+/// The API's contract (OpenAPI 3.1), served at `/openapi.json`; a component test checks real responses against it
+/// and schemathesis (`Tests/contract`) fuzzes it in CI.
 enum OpenAPIDocument {
-    static let bytes: [UInt8] = Array(text.utf8)
+    static let bytes: [UInt8] = completed(text)
+
+    /// Answers any operation can meet whatever it does, added to every operation here, once: 401 (no credential or
+    /// a bad one), 403 (the other role's operation), 413 (a body over `BODY_LIMIT_BYTES`), 405 (another method on the same path), 503 (the database is
+    /// unreachable: try again); and for writes 400 (a body that does not parse) and 429 (over the per-caller or
+    /// per-address write limit, with Retry-After), 404/409/422 (what it names is gone, too late, or not acceptable).
+    /// Each operation's own answers are written in `text`.
+    static let everyOperation = ["401", "403", "405", "413", "503"]
+    static let everyWrite = ["400", "404", "409", "422", "429"]
+
+    static func completed(_ text: String) -> [UInt8] {
+        guard var doc = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              var paths = doc["paths"] as? [String: Any] else {
+            preconditionFailure("OpenAPIDocument.text is not JSON")
+        }
+        let error: [String: Any] = ["$ref": "#/components/responses/Error"]
+        for (path, item) in paths {
+            guard var operations = item as? [String: Any] else { continue }
+            for (method, op) in operations {
+                guard var operation = op as? [String: Any], var responses = operation["responses"] as? [String: Any]
+                else { continue }
+                for status in everyOperation + (method == "post" ? everyWrite : []) where responses[status] == nil {
+                    responses[status] = error
+                }
+                operation["responses"] = responses
+                operations[method] = operation
+            }
+            paths[path] = operations
+        }
+        doc["paths"] = paths
+        guard let data = try? JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { preconditionFailure("OpenAPIDocument cannot be written") }
+        return Array(data)
+    }
 
     static let text = #"""
     {
@@ -12,18 +48,26 @@ enum OpenAPIDocument {
         "schemas": {
           "Money": {"type": "object", "required": ["minorUnits", "currency"], "additionalProperties": false,
                     "properties": {"minorUnits": {"type": "integer", "minimum": 0}, "currency": {"type": "string"}}},
+          "Amount": {"type": "object", "required": ["minorUnits", "currency"], "additionalProperties": false,
+                     "description": "an amount asked for: whole fen, more than zero",
+                     "properties": {"minorUnits": {"type": "integer", "minimum": 1, "maximum": 9007199254740991},
+                                    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}},
           "Evidence": {"type": "object", "required": ["kind"], "additionalProperties": false,
+                       "anyOf": [{"required": ["reference"]}, {"required": ["text"]}],
                        "properties": {"kind": {"type": "string", "enum": ["order_number", "activation_failure_log", "unused_proof", "login_screenshot", "usage_record", "package_photo", "tracking_number", "order_page", "delivery_status", "payment_statement", "product_page", "difference_proof", "other"]},
-                                      "reference": {"type": "string"}, "text": {"type": "string"}}},
+                                      "reference": {"type": "string", "minLength": 1, "maxLength": 500},
+                                      "text": {"type": "string", "minLength": 1, "maxLength": 2000}}},
           "Apply": {"type": "object", "required": ["orderId", "lineId", "reason"], "additionalProperties": false,
-                    "properties": {"orderId": {"type": "string"}, "lineId": {"type": "string"},
+                    "properties": {"orderId": {"type": "string", "minLength": 1, "maxLength": 64},
+                                   "lineId": {"type": "string", "minLength": 1, "maxLength": 64},
                                    "reason": {"type": "string", "enum": ["not_delivered", "invalid_code", "not_as_described", "platform_fault", "no_reason", "partly_used", "service_incomplete", "wrong_account", "account_banned"]},
-                                   "requestedAmount": {"$ref": "#/components/schemas/Money"},
+                                   "requestedAmount": {"$ref": "#/components/schemas/Amount"},
                                    "evidence": {"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Evidence"}},
                                    "preferredRoute": {"type": "string", "enum": ["original", "balance"]},
                                    "giftReturned": {"type": "boolean"}}},
           "BuyerAction": {"type": "object", "additionalProperties": false,
-                          "properties": {"evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}}, "note": {"type": "string"}}},
+                          "properties": {"evidence": {"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Evidence"}},
+                                         "note": {"type": "string", "minLength": 1, "maxLength": 2000}}},
           "Message": {"type": "object", "required": ["id", "refundId", "step", "title", "body", "locale", "at"], "additionalProperties": false,
                       "properties": {"id": {"type": "string"}, "refundId": {"type": "string"}, "step": {"type": "string"}, "title": {"type": "string"},
                                      "body": {"type": "string"}, "locale": {"type": "string", "enum": ["zh", "en"]}, "at": {"type": "string", "format": "date-time"}}},
@@ -37,9 +81,12 @@ enum OpenAPIDocument {
                       "properties": {"tickets": {"type": "array", "items": {"type": "object", "required": ["ticket"], "additionalProperties": false,
                                      "properties": {"ticket": {"$ref": "#/components/schemas/Ticket"}, "refund": {"$ref": "#/components/schemas/Refund"}}}}}},
           "Decision": {"type": "object", "required": ["decision"], "additionalProperties": false,
+                       "allOf": [{"if": {"properties": {"decision": {"const": "reject"}}}, "then": {"required": ["reason"]}},
+                                 {"if": {"properties": {"decision": {"const": "ask_evidence"}}}, "then": {"required": ["missing"]}}],
                        "properties": {"decision": {"type": "string", "enum": ["approve", "reject", "ask_evidence"]},
-                                      "approvedAmount": {"$ref": "#/components/schemas/Money"},
-                                      "reason": {"type": "string"}, "missing": {"type": "array", "items": {"type": "string"}}}},
+                                      "approvedAmount": {"$ref": "#/components/schemas/Amount"},
+                                      "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
+                                      "missing": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["order_number", "activation_failure_log", "unused_proof", "login_screenshot", "usage_record", "package_photo", "tracking_number", "order_page", "delivery_status", "payment_statement", "product_page", "difference_proof", "other"]}}}},
           "Step": {"type": "object", "required": ["step", "at", "actor", "kind"],
                    "properties": {"step": {"type": "string"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
                                   "rule": {"type": "string"}, "explanation": {"type": "string", "description": "the reason in the reader's language (Accept-Language: zh or en)"},
@@ -105,7 +152,7 @@ enum OpenAPIDocument {
       "paths": {
         "/v1/refunds": {
           "post": {"summary": "Apply for a refund", "operationId": "apply",
-                   "parameters": [{"name": "Idempotency-Key", "in": "header", "required": true, "schema": {"type": "string"}}],
+                   "parameters": [{"name": "Idempotency-Key", "in": "header", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Apply"}}}},
                    "responses": {"201": {"description": "applied", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
                                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
@@ -113,7 +160,7 @@ enum OpenAPIDocument {
                                  "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
                                  "422": {"$ref": "#/components/responses/Error"}}},
           "get": {"summary": "Refunds of an order", "operationId": "listByOrder",
-                  "parameters": [{"name": "order", "in": "query", "required": true, "schema": {"type": "string"}}],
+                  "parameters": [{"name": "order", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1}}],
                   "responses": {"200": {"description": "the caller's refunds of the order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefundList"}}}},
                                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}
         },
@@ -146,7 +193,7 @@ enum OpenAPIDocument {
         "/v1/refunds/{id}/fallback": {
           "post": {"summary": "After a failed payout, choose where the money goes instead", "operationId": "fallback",
                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
-                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["route"], "additionalProperties": false, "properties": {"route": {"type": "string", "enum": ["balance", "account"]}, "note": {"type": "string"}, "evidence": {"type": "array"}, "account": {"type": "object", "required": ["channel", "number"], "additionalProperties": false, "properties": {"channel": {"type": "string", "enum": ["bank_card", "alipay"]}, "number": {"type": "string"}}}}}}}},
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["route"], "additionalProperties": false, "if": {"properties": {"route": {"const": "account"}}}, "then": {"required": ["account"]}, "properties": {"route": {"type": "string", "enum": ["balance", "account"]}, "note": {"type": "string", "minLength": 1, "maxLength": 2000}, "evidence": {"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Evidence"}}, "account": {"type": "object", "required": ["channel", "number"], "additionalProperties": false, "description": "a bank card of 12-19 digits, or an Alipay mobile number or e-mail", "properties": {"channel": {"type": "string", "enum": ["bank_card", "alipay"]}, "number": {"type": "string", "minLength": 1, "maxLength": 100}}}}}}}},
                    "responses": {"200": {"description": "choice sent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
                                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
                                  "400": {"$ref": "#/components/responses/Error"}}}
@@ -154,7 +201,7 @@ enum OpenAPIDocument {
         "/v1/refunds/{id}/follow-up": {
           "post": {"summary": "Open a follow-up ticket on an overdue refund (in review over 48 h, or past its expected arrival)", "operationId": "followUp",
                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
-                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string"}}}}}},
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string", "minLength": 1, "maxLength": 2000}}}}}},
                    "responses": {"201": {"description": "ticket opened", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}},
                                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
         },
@@ -173,7 +220,7 @@ enum OpenAPIDocument {
         "/v1/review/tickets/{id}/close": {
           "post": {"summary": "Answer and close a follow-up ticket", "operationId": "closeTicket",
                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
-                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["answer"], "additionalProperties": false, "properties": {"answer": {"type": "string"}}}}}},
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["answer"], "additionalProperties": false, "properties": {"answer": {"type": "string", "minLength": 1, "maxLength": 2000}}}}}},
                    "responses": {"200": {"description": "closed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}},
                                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
         },
