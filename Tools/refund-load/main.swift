@@ -31,6 +31,8 @@ import RefundModel
 ///   LOAD_RUN           a name for this run's order ids (default: the time)
 ///   LOAD_PROFILES      sms (default), sms+email or none: the buyer profiles published first (how notification
 ///                      reaches each buyer; SMS to a test number, e-mail to an address at example.com)
+///   LOAD_PROGRESS      1: a line `progress applied=A paid=P of=N` on stderr twice a second (`refundctl bench`
+///                      draws its bar from it)
 ///   LOAD_ORDERS_FIRST  1: wait until intake knows the last order before the first application, as in a
 ///                      marketplace where orders come long before refunds (the benchmark measures refunds, not
 ///                      order ingestion); default 0: applications race their order events (retried on 404)
@@ -193,6 +195,17 @@ final class Results: @unchecked Sendable {
     func state(_ n: Int) -> String? { lock.withLock { states[n] } }
 }
 let results = Results()
+/// Paid so far in the channel's ledger, as the wait below last saw it (for the progress lines).
+nonisolated(unsafe) var paidSeen = 0
+if setting("LOAD_PROGRESS", "0") == "1" {
+    Thread.detachNewThread {
+        while true {
+            let applied = results.lock.withLock { results.refundIds.count }
+            FileHandle.standardError.write(Data("progress applied=\(applied) paid=\(paidSeen) of=\(count)\n".utf8))
+            usleep(500_000)
+        }
+    }
+}
 DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
     for p in planned where p.n % concurrency == worker {
         let body: [String: Any] = p.kind == .supplier
@@ -264,6 +277,7 @@ let deadline = Date().addingTimeInterval(waitSeconds)
 var lastProgress = Date(), lastPaid = -1
 while Date() < deadline {
     let paid = paidCount()
+    paidSeen = paid
     // Refunds to a closed card are paid on the balance, never in the channel's ledger.
     if paid >= results.refundIds.filter({ planned[$0.key].kind != .closed }).count { break }
     if paid != lastPaid { lastPaid = paid; lastProgress = Date() }

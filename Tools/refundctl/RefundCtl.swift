@@ -13,9 +13,9 @@ import Foundation
 struct RefundCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refundctl",
-        abstract: "Operate the refund platform: refunds, dead letters, reconciliation, the audit record, suppliers, tokens.",
+        abstract: "Operate the refund platform: refunds, dead letters, reconciliation, the audit record, suppliers, tokens, a benchmark.",
         subcommands: [RefundCommand.self, DeadLetterCommand.self, ReconcileCommand.self, AuditCommand.self,
-                      SupplierCommand.self, TokensCommand.self])
+                      SupplierCommand.self, TokensCommand.self, BenchCommand.self])
 }
 
 enum ExitStatus {

@@ -82,8 +82,9 @@ struct IntakeAPI: Sendable {
                     preferredRoute: route.rawValue,
                     appealed: false, excludedReviewer: nil, findings: nil, expectedNextBy: nil, createdAt: now)
                 try repo.insert(record)
+                let received = Explanation(.applicationReceived)
                 try repo.appendStep(id, step: RefundState.submitted.rawValue, at: now, actor: "buyer",
-                                    because: .init(.applicationReceived))
+                                    because: received)
                 let applied = RefundApplied(
                     refundId: id, order: order, lineId: lineId, reason: reason, requested: requested,
                     evidence: evidence, giftReturned: giftReturned, preferredRoute: route, appliedAt: now,
@@ -92,7 +93,10 @@ struct IntakeAPI: Sendable {
                                Envelope(type: MessageType.refundApplied, correlationId: id.description, payload: applied))
                 try RefundRates(db: tx.db).refundApplied(id, order: order, line: line, reason: reason,
                                                          buyerId: buyerId)
-                let view = RefundView(record, steps: try repo.timeline(id))
+                // The timeline is the one step just written: shown from here rather than read back.
+                let view = RefundView(record, steps: [TimelineStep(
+                    step: RefundState.submitted.rawValue, at: MessageCoding.millis(now), actor: "buyer", rule: nil,
+                    explanation: received.english, reason: received, kind: "action")])
                 let body = try Self.encode(view)
                 try repo.remember(caller: caller.key, key: idempotencyKey, hash: hash, status: 201,
                                   body: String(decoding: body, as: UTF8.self))
