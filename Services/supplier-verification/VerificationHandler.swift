@@ -110,6 +110,13 @@ struct VerificationHandler: StageHandler {
         guard let user = message.validatedUserId, let supplier = SupplierProtocol.supplier(fromUser: user) else {
             throw StageError.permanent("reply without a validated supplier user_id: refused")
         }
+        // The published schema first: what PROTOCOL.md refuses is refused here, in its words, before any decoding.
+        guard let value = try? JSONValue.parse(message.body) else { throw StageError.permanent("reply is not JSON") }
+        let problems = SupplierProtocol.schemas.problems(value, document: SupplierProtocol.replySchema)
+        guard problems.isEmpty else {
+            throw StageError.permanent("reply does not match \(SupplierProtocol.replySchema): "
+                + problems.prefix(3).joined(separator: "; "))
+        }
         let reply = try message.decode(VerificationReply.self).payload
         guard let id = UUID(uuidString: reply.requestId), let r = try repo.load(requestId: id) else {
             return log(nil, "reply for an unknown request ignored", supplier: supplier)

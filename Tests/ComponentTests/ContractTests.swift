@@ -18,8 +18,9 @@ extension Component {
             defer { s.stop() }
             var total = 0
             for (who, token) in [("buyer", IntakeAPITests.b1), ("reviewer", IntakeAPITests.r1)] {
+                let config = TestStack.repoRoot.appendingPathComponent("Tests/contract/schemathesis.toml").path
                 let run = try TestStack.run(tool, [
-                    "run", "http://127.0.0.1:\(s.httpPort)/openapi.json", "-H", "Authorization: Bearer \(token)",
+                    "--config-file", config, "run", "http://127.0.0.1:\(s.httpPort)/openapi.json", "-H", "Authorization: Bearer \(token)",
                     "--checks", "all", "--max-examples", "40", "--seed", "20261206", "--workers", "1",
                 ], env: ["NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"])
                 let cases = run.output.firstMatch(of: /(\d+) generated, (\d+) passed/)

@@ -1,28 +1,6 @@
 import Foundation
 import RefundModel
 
-/// A parsed JSON value, so a request can be checked field by field before anything is decoded into the model.
-indirect enum JSONValue: Decodable, Sendable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let i = try? c.decode(Int64.self) { self = .integer(i); return }
-        if let d = try? c.decode(Double.self) { self = .number(d); return }
-        if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
-        self = .object(try c.decode([String: JSONValue].self))
-    }
-}
-
 /// Strict reading of a request body: an object, not too deep, only known fields, none of the fields a caller may not
 /// set, each of the right type. Every failure is an `APIError` naming the field.
 struct JSONInput {
@@ -135,17 +113,9 @@ struct JSONInput {
         guard case .string(let raw)? = o["number"] else {
             throw APIError.badRequest("missing_field", "\(key).number is required")
         }
-        let number = raw.filter { $0 != " " && $0 != "-" }
-        let digits = !number.isEmpty && number.allSatisfy { $0.isASCII && $0.isNumber }
-        let valid: Bool
-        switch channel {
-        case .bankCard: valid = digits && (12...19).contains(number.count)
-        default:
-            let mobile = digits && number.count == 11 && number.first == "1"
-            let email = number.count <= 100 && number.split(separator: "@").count == 2 && number.contains(".")
-            valid = mobile || email
+        guard let number = DesignatedAccount.normalized(raw, channel: channel) else {
+            throw APIError.badRequest("invalid_value", "\(key).number is not a valid account")
         }
-        guard valid else { throw APIError.badRequest("invalid_value", "\(key).number is not a valid account") }
         return DesignatedAccount(channel: channel, number: number)
     }
 

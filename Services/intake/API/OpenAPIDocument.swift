@@ -1,4 +1,5 @@
 import Foundation
+import RefundModel
 
 /// The API's contract (OpenAPI 3.1), served at `/openapi.json`; a component test checks real responses against it
 /// and schemathesis (`Tests/contract`) fuzzes it in CI.
@@ -11,6 +12,12 @@ enum OpenAPIDocument {
     /// per-address write limit, with Retry-After), 404/409/422 (what it names is gone, too late, or not acceptable).
     /// Each operation's own answers are written in `text`.
     static let everyOperation = ["401", "403", "405", "413", "503"]
+
+    /// A designated account's number pattern as a JSON string (the API checks with the same: `DesignatedAccount`).
+    static func numberPattern(_ channel: PaymentChannel) -> String {
+        let data = try? JSONEncoder().encode(DesignatedAccount.numberPatterns[channel] ?? "")
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
     static let everyWrite = ["400", "404", "409", "422", "429"]
 
     static func completed(_ text: String) -> [UInt8] {
@@ -193,7 +200,9 @@ enum OpenAPIDocument {
         "/v1/refunds/{id}/fallback": {
           "post": {"summary": "After a failed payout, choose where the money goes instead", "operationId": "fallback",
                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
-                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["route"], "additionalProperties": false, "if": {"properties": {"route": {"const": "account"}}}, "then": {"required": ["account"]}, "properties": {"route": {"type": "string", "enum": ["balance", "account"]}, "note": {"type": "string", "minLength": 1, "maxLength": 2000}, "evidence": {"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Evidence"}}, "account": {"type": "object", "required": ["channel", "number"], "additionalProperties": false, "description": "a bank card of 12-19 digits, or an Alipay mobile number or e-mail", "properties": {"channel": {"type": "string", "enum": ["bank_card", "alipay"]}, "number": {"type": "string", "minLength": 1, "maxLength": 100}}}}}}}},
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["route"], "additionalProperties": false, "if": {"properties": {"route": {"const": "account"}}}, "then": {"required": ["account"]}, "properties": {"route": {"type": "string", "enum": ["balance", "account"]}, "note": {"type": "string", "minLength": 1, "maxLength": 2000}, "evidence": {"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Evidence"}}, "account": {"type": "object", "required": ["channel", "number"], "additionalProperties": false, "description": "a bank card of 12-19 digits, or an Alipay mobile number or e-mail; spaces and dashes between digits allowed", "properties": {"channel": {"type": "string", "enum": ["bank_card", "alipay"]}, "number": {"type": "string", "minLength": 1, "maxLength": 100}},
+                     "allOf": [{"if": {"properties": {"channel": {"const": "bank_card"}}}, "then": {"properties": {"number": {"pattern": \#(numberPattern(.bankCard))}}}},
+                               {"if": {"properties": {"channel": {"const": "alipay"}}}, "then": {"properties": {"number": {"pattern": \#(numberPattern(.alipay))}}}}]}}}}}},
                    "responses": {"200": {"description": "choice sent", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Refund"}}}},
                                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
                                  "400": {"$ref": "#/components/responses/Error"}}}

@@ -53,6 +53,22 @@ public struct DesignatedAccount: Codable, Sendable, Equatable {
     /// The channels an account can be designated on.
     public static let channels: Set<PaymentChannel> = [.bankCard, .alipay]
 
+    /// What a buyer may type as the number, per channel (regular expressions, ECMA-262 and ICU alike: the API checks
+    /// with them and its OpenAPI document publishes them): a bank card of 12-19 digits, or an Alipay login (a
+    /// mainland mobile number or an e-mail address); spaces and dashes between digits are allowed and dropped.
+    public static let numberPatterns: [PaymentChannel: String] = [
+        .bankCard: #"^[ -]*([0-9][ -]*){12,19}$"#,
+        .alipay: #"^([ -]*1([ -]*[0-9]){10}[ -]*|[^@\s]{1,64}@[^@\s]{1,90}\.[^@\s]{1,30})$"#,
+    ]
+
+    /// The number as stored and paid to: digits only for a card or mobile number, an e-mail address as typed;
+    /// nil when it does not match its channel's pattern (or is longer than 100 characters).
+    public static func normalized(_ raw: String, channel: PaymentChannel) -> String? {
+        guard raw.count <= 100, let pattern = numberPatterns[channel],
+              raw.range(of: pattern, options: .regularExpression) != nil else { return nil }
+        return raw.contains("@") ? raw : raw.filter { $0 != " " && $0 != "-" }
+    }
+
     /// The number as the buyer may see it in a timeline: the last four characters.
     public var masked: String { "****" + String(number.suffix(4)) }
 }

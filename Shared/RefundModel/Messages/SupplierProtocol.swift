@@ -13,6 +13,10 @@ public enum SupplierProtocol {
     public static let replyRoutingKey = Topology.Key.supplierReply
     /// Largest reply body accepted; anything bigger is dead-lettered unread.
     public static let maxReplyBytes = 16 * 1024
+    /// The published schema a reply must match (`Services/supplier-verification/schemas`, compiled in as
+    /// `SupplierSchemas`), checked before the reply is decoded: what the document refuses is what the service refuses.
+    public static let replySchema = "verification-reply.schema.json"
+    public static let schemas = try! JSONSchemaSet(SupplierSchemas.texts)
 
     /// The AMQP user of a supplier: `supplier.<id>`, a namespace no service user can be in (service users have no
     /// dot). The service trusts the `user_id` RabbitMQ validated.
