@@ -35,14 +35,13 @@ struct RateSweep: BackgroundWork {
                     UNION ALL SELECT 'reason', reason, day, 0, sum(refunds) FROM taken WHERE reason IS NOT NULL
                     GROUP BY reason, day
                     UNION ALL SELECT 'all', '*', day, sum(orders), sum(refunds) FROM taken GROUP BY day),
+                -- Unreferenced, and still run: PostgreSQL carries out every data-modifying WITH to completion.
                 folded AS (
                     INSERT INTO rate_days (dimension, key, day, orders, refunds)
                     SELECT dimension, key, day, o, r FROM counts ORDER BY dimension, key, day
                     ON CONFLICT (dimension, key, day) DO UPDATE
-                    SET orders = rate_days.orders + EXCLUDED.orders, refunds = rate_days.refunds + EXCLUDED.refunds
-                    RETURNING 1)
-                SELECT (SELECT count(*) FROM taken) AS taken, (SELECT count(*) FROM folded) AS folded,
-                       t.id, t.product, t.supplier, t.refund_id, t.buyer_id
+                    SET orders = rate_days.orders + EXCLUDED.orders, refunds = rate_days.refunds + EXCLUDED.refunds)
+                SELECT (SELECT count(*) FROM taken) AS taken, t.id, t.product, t.supplier, t.refund_id, t.buyer_id
                 FROM (SELECT 1) one LEFT JOIN taken t ON t.refund_id IS NOT NULL
                 ORDER BY t.id
                 """, [Self.batch])
@@ -55,10 +54,13 @@ struct RateSweep: BackgroundWork {
                 latest["supplier"]![try row.string("supplier")] = refund
             }
             let rates = RefundRates(db: db)
+            // The platform's baseline once per sweep, not once per key judged.
+            let platform = latest.values.allSatisfy(\.isEmpty) ? nil : try rates.platformBaseline()
             var flagged: [String] = []
             for dimension in ["product", "supplier"] {
                 for (key, (refund, buyer)) in latest[dimension]!.sorted(by: { $0.key < $1.key }) {
-                    if try rates.judge(dimension, key, refund: refund, buyerId: buyer, logger: logger) {
+                    if let platform,
+                       try rates.judge(dimension, key, platform: platform, refund: refund, buyerId: buyer, logger: logger) {
                         flagged.append(dimension)
                     }
                 }

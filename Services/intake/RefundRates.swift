@@ -56,11 +56,11 @@ struct RefundRates {
 
     /// Judges a product or supplier that just got refunds: flagged once a day, with a reviewer ticket on `refund`.
     /// Returns whether it was flagged now.
-    func judge(_ dimension: String, _ key: String, refund: RefundID, buyerId: String, logger: Logger) throws -> Bool {
+    func judge(_ dimension: String, _ key: String, platform: RateSpike.Counts, refund: RefundID, buyerId: String,
+               logger: Logger) throws -> Bool {
         let today = Self.day(Date())
-        let platform = try windows("all", nil, today: today)
         let w = try windows(dimension, key, today: today)
-        let verdict = Self.rule.judge(recent: w.recent, baseline: w.baseline, platform: platform.baseline)
+        let verdict = Self.rule.judge(recent: w.recent, baseline: w.baseline, platform: platform)
         guard verdict.flagged else { return false }
         let new = try db.execute("""
             INSERT INTO rate_flags (dimension, key, day, orders, refunds, baseline_rate, p_value, refund_id)
@@ -82,6 +82,9 @@ struct RefundRates {
         ])
         return true
     }
+
+    /// The whole platform's baseline: what a key with little history of its own is judged against.
+    func platformBaseline() throws -> RateSpike.Counts { try windows("all", nil, today: Self.day(Date())).baseline }
 
     /// The recent window (the last `recentDays` days, today included) and the baseline before it.
     private func windows(_ dimension: String, _ key: String?, today: String) throws
