@@ -71,7 +71,7 @@ final class ChaosFaults {
 
     private func ctl(_ args: String...) throws {
         let result = try TestStack.run(TestStack.repoRoot.appendingPathComponent("scripts/stack").path,
-                                       ["rabbitmqctl"] + args, env: ["STACK_NAME": "test"])
+                                       ["rabbitmqctl"] + args, env: ["STACK_NAME": TestStack.stackName])
         try #require(result.status == 0, "rabbitmqctl \(args): \(result.output.suffix(500))")
     }
 

@@ -12,7 +12,7 @@ extension Component {
             let log = NSTemporaryDirectory() + "cluster-\(UUID().uuidString.prefix(6)).log"
             let status = try TestStack.run("/bin/sh", ["-c", "\"$0\" \(args) > \"$1\" 2>&1",
                                                        TestStack.repoRoot.appendingPathComponent("scripts/stack").path,
-                                                       log], env: ["STACK_NAME": "test"]).status
+                                                       log], env: ["STACK_NAME": TestStack.stackName]).status
             return (status, ServiceProcesses.read(log))
         }
 

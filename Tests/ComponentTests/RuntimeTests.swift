@@ -316,7 +316,7 @@ extension Component {
             let log = NSTemporaryDirectory() + "stack-\(arg)-\(UUID().uuidString.prefix(6)).log"
             return try TestStack.run("/usr/bin/timeout", ["90", "/bin/sh", "-c", "\"$0\" \(arg) > \"$1\" 2>&1",
                                                           TestStack.repoRoot.appendingPathComponent("scripts/stack").path,
-                                                          log], env: ["STACK_NAME": "test"]).status
+                                                          log], env: ["STACK_NAME": TestStack.stackName]).status
         }
 
         @Test("/ready turns 503 within seconds of RabbitMQ or PostgreSQL going away and 200 when back; /live stays up")

@@ -20,7 +20,7 @@ extension Component.SupplierTests {
         // Onboarded as an operator would: `scripts/stack add-supplier` creates the user and prints its password.
         let supplier = "sup-py"
         let added = try TestStack.run(TestStack.repoRoot.appendingPathComponent("scripts/stack").path,
-                                      ["add-supplier", supplier], env: ["STACK_NAME": "test"])
+                                      ["add-supplier", supplier], env: ["STACK_NAME": TestStack.stackName])
         try #require(added.status == 0, "\(added.output)")
         let password = try #require(added.output.firstMatch(of: /password (\S+),/)?.1, "\(added.output)")
         #expect(added.output.contains("supplier.\(supplier)"))

@@ -27,10 +27,14 @@ enum TestStack {
         "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
     }
 
+    /// Which `scripts/stack` instance the tests run against: `test` (scripts/test), or `chaos` (scripts/chaos, so a
+    /// long fault run can go on beside the test suite). Its env file exports the name.
+    static var stackName: String { ProcessInfo.processInfo.environment["STACK_NAME"] ?? "test" }
+
     /// Runs `scripts/stack rabbitmqctl …` against the test node.
     static func rabbitmqctl(_ args: String...) throws {
         let result = try run(repoRoot.appendingPathComponent("scripts/stack").path, ["rabbitmqctl"] + args,
-                             env: ["STACK_NAME": "test"])
+                             env: ["STACK_NAME": TestStack.stackName])
         #expect(result.status == 0, "rabbitmqctl \(args) failed: \(result.output)")
     }
 
