@@ -4,13 +4,17 @@ import PackageDescription
 // MARK: - Dependencies (offline copies; keep this list short: every package costs CI build minutes)
 
 let swiftLog = Package.Dependency.package(url: "https://github.com/apple/swift-log", from: "1.16.2")
-/// Intake's HTTP server (and, through it, swift-service-lifecycle for graceful shutdown).
+/// Intake's and payout's HTTP server.
 let hummingbird = Package.Dependency.package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1")
 /// The marketplace's signed identity tokens (JWS verification: HS256, RS256, ES256). Its swift-crypto and
 /// swift-certificates are already in the build through Hummingbird, so it adds little.
 let jwtKit = Package.Dependency.package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1")
 /// Metrics: the swift-metrics API everywhere (Hummingbird's request metrics use it too), exposed in Prometheus's
 /// text format on each service's health port (`/metrics`).
+/// One `ServiceGroup` per process: every loop of a stage and its HTTP server, SIGTERM draining them in order, any
+/// one failing ending the process. Already in the build through Hummingbird.
+let serviceLifecycle = Package.Dependency.package(url: "https://github.com/swift-server/swift-service-lifecycle",
+                                                  from: "2.13.0")
 let swiftMetrics = Package.Dependency.package(url: "https://github.com/apple/swift-metrics", from: "2.13.0")
 let swiftPrometheus = Package.Dependency.package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1")
 /// refundctl's commands, options and help.
@@ -37,7 +41,7 @@ let package = Package(
         .executable(name: "notify-sandbox", targets: ["NotifySandbox"]),
         .executable(name: "refundctl", targets: ["RefundCtl"]),
     ],
-    dependencies: [swiftLog, hummingbird, jwtKit, argumentParser, swiftMetrics, swiftPrometheus],
+    dependencies: [swiftLog, hummingbird, serviceLifecycle, jwtKit, argumentParser, swiftMetrics, swiftPrometheus],
     targets: [
         // MARK: C libraries (Debian: librabbitmq-dev, libpq-dev, libssl-dev for libcrypto's HMAC, libcurl4-openssl-dev for SMTP)
         .systemLibrary(
@@ -61,12 +65,14 @@ let package = Package(
             name: "StageRuntime",
             dependencies: ["AMQP", "Postgres", "RefundModel", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
-                           .product(name: "Prometheus", package: "swift-prometheus")],
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Shared/StageRuntime", swiftSettings: swiftSettings),
         /// A stage that also serves HTTP: intake's API, payout's channel callbacks.
         .target(
             name: "HTTPStage",
-            dependencies: ["StageRuntime", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["StageRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Shared/HTTPStage", swiftSettings: swiftSettings),
         /// HMAC-SHA256 signatures of the payment channels' callbacks (payout verifies, the payment sandbox signs).
         .target(name: "ChannelSigning", dependencies: ["COpenSSL"], path: "Shared/ChannelSigning",

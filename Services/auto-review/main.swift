@@ -1,3 +1,3 @@
 import StageRuntime
 
-runStage("auto-review", definition: AutoReview.definition)
+await runStage("auto-review", definition: AutoReview.definition)

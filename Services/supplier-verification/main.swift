@@ -1,4 +1,4 @@
 import StageRuntime
 
 if CommandLine.arguments.dropFirst().first == "stats" { SupplierVerification.printStats(Environment()) }
-runStage("supplier-verification", definition: SupplierVerification.definition)
+await runStage("supplier-verification", definition: SupplierVerification.definition)

@@ -1,11 +1,12 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import StageRuntime
 
-/// A stage that also serves HTTP (intake's API, payout's channel callbacks): the stage's threads (consumer, relay,
-/// timers) run beside a Hummingbird server until SIGTERM/SIGINT; then the server stops accepting, the stage
-/// finishes its window and drains its outbox.
+/// A stage that also serves HTTP (intake's API, payout's channel callbacks): the Hummingbird server is one more
+/// service of the stage's `ServiceGroup` (`StageRunner.run`); on SIGTERM/SIGINT it stops accepting first, then the
+/// stage finishes its window and drains its outbox.
 public enum HTTPStage {
     public struct Listener: Sendable {
         public var host: String
@@ -17,6 +18,7 @@ public enum HTTPStage {
     }
 
     /// `makeRouter` gets a database pool on the service's schema (blocking libpq calls off Swift's cooperative pool).
+    /// Returns the process's exit status: 0 after SIGTERM/SIGINT, 1 when migrations or any service failed.
     public static func run(service: String, settings: StageSettings, definition: StageDefinition, listener: Listener,
                            databaseConnections: Int,
                            makeRouter: (DatabasePool) -> Router<AddressedContext>) async -> Int32 {
@@ -27,17 +29,6 @@ public enum HTTPStage {
             logger.critical("migrations failed", metadata: ["error": "\(error)"])
             return 1
         }
-        let stage = WorkerThread(name: "\(service)-stage") {
-            do { try runner.run(handleSignals: false, migrated: true) } catch {
-                logger.critical("stage failed", metadata: ["error": "\(error)"])
-            }
-            // A stage that ends when nobody asked it to leaves a process that answers HTTP but moves nothing:
-            // exit, so that the orchestrator restarts it.
-            if !runner.stop.isStopped {
-                logger.critical("stage ended unexpectedly; exiting so that the service is restarted")
-                finishProcess(1)
-            }
-        }
         let pool = DatabasePool(url: settings.databaseURL, schema: definition.schema, size: databaseConnections,
                                 name: service)
         let app = Application(
@@ -45,13 +36,17 @@ public enum HTTPStage {
             configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: service),
             onServerRunning: { _ in logger.info("http listening", metadata: ["http.port": "\(listener.port)"]) },
             logger: logger)
-        var status: Int32 = 0
-        do { try await app.runService() } catch {
-            logger.critical("http server failed", metadata: ["error": "\(error)"])
-            status = 1
+        // The server is stopped first: it stops accepting and finishes the requests in hand (which write to the
+        // outbox) before the consumer stops and the relay drains.
+        let http = ServiceGroupConfiguration.ServiceConfiguration(
+            service: app, successTerminationBehavior: .gracefullyShutdownGroup,
+            failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "\(service)-http")
+        do {
+            try await runner.run(stoppingFirst: [http])
+            return 0
+        } catch {
+            logger.critical("stage failed", metadata: ["error": "\(error)"])
+            return 1
         }
-        runner.stop.stop()
-        stage.join()
-        return status
     }
 }

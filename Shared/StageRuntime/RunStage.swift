@@ -1,19 +1,20 @@
 import Foundation
 
-/// The whole `main` of a stage: logging, configuration (one line and exit 2 if wrong), run until SIGTERM.
+/// The whole `main` of a stage: logging, configuration (one line and exit 2 if wrong), migrations once, then the
+/// stage's services until SIGTERM (exit 0) or until one of them fails (exit 1, after the others drained).
 public func runStage(_ service: String, definition: (Environment) throws -> StageDefinition,
-                     hooks: (Environment) -> StageHooks = { _ in StageHooks() }) -> Never {
+                     hooks: (Environment) -> StageHooks = { _ in StageHooks() }) async -> Never {
     let env = Environment()
     Logs.bootstrap(service: service, environment: env)
     StageMetrics.bootstrap()
     let (settings, def) = loadConfiguration(service: service) { (try StageSettings(env), try definition(env)) }
     let runner = StageRunner(definition: def, settings: settings, hooks: hooks(env))
     do {
-        try runner.run()
+        try runner.migrate()
+        try await runner.run()
         finishProcess(0)
     } catch {
-        let line = "\(service): fatal: \(error)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
+        runner.logger.critical("stage failed", metadata: ["error": "\(error)"])
         finishProcess(1)
     }
 }

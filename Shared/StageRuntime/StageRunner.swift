@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Postgres
 import RefundModel
+import ServiceLifecycle
 
 /// Everything the runtime needs to know about one service.
 public struct StageDefinition: Sendable {
@@ -49,12 +50,16 @@ public struct StageHooks: Sendable {
     public init(afterCommit: (@Sendable (Int) -> Void)? = nil) { self.afterCommit = afterCommit }
 }
 
-/// Runs a stage: migrations, then three threads (consumer windows, outbox relay, deadlines) until SIGTERM or
-/// SIGINT; then finishes the window in hand, stops consuming, drains the relay, and returns.
+/// Runs a stage: migrations once, then its loops (consumer windows, dead-letter quarantine, background work, timers,
+/// outbox relay, health listener) as the services of one `ServiceGroup` until SIGTERM or SIGINT. The group stops
+/// them in the reverse of their start order, each finishing before the next is asked: an HTTP server first (when the
+/// stage has one), then the consumer finishes its window and stops consuming, then the quarantine, the background
+/// work and the timers finish their transaction in hand, then the relay drains what they all committed, and the
+/// health listener, which answered all along, goes last. Any loop failing drains the group the same way and makes
+/// `run` throw, so the process exits non-zero.
 public final class StageRunner: Sendable {
     public let definition: StageDefinition
     public let settings: StageSettings
-    public let stop = StopSignal()
     /// What `/ready` and `/live` report.
     public let health = StageHealth()
     let hooks: StageHooks
@@ -79,36 +84,79 @@ public final class StageRunner: Sendable {
             }
     }
 
-    /// Applies migrations (retrying until the database is reachable or the stage is stopped).
+    /// Applies migrations, retrying until the database is reachable. Runs once per process, before any service
+    /// starts (a SIGTERM meanwhile ends the process: migrations are transactions).
     public func migrate() throws {
         let sql = RuntimeSQL(schema: definition.schema)
-        guard let db = Connections.postgres(settings.databaseURL, schema: sql.schema, name: "migrate", stop: stop,
-                                            logger: logger) else { return }
+        guard let db = Connections.postgres(settings.databaseURL, schema: sql.schema, name: "migrate",
+                                            stop: StopSignal(), logger: logger) else { return }
         defer { db.close() }
         let applied = try Migrator.apply(RuntimeSchema.migrations + definition.migrations, schema: definition.schema,
                                          on: db)
         if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
     }
 
-    /// Blocks until stopped. Installs SIGTERM/SIGINT handlers when `handleSignals` is set; applies migrations first
-    /// unless the caller did (`HTTPStage` migrates before its server starts, once).
-    public func run(handleSignals: Bool = true, migrated: Bool = false) throws {
-        if handleSignals { installSignalHandlers() }
-        if !migrated { try migrate() }
+    /// Runs the stage's loops, and `first` (services stopped before the consumer, e.g. an HTTP server that writes to
+    /// the outbox), as one group until SIGTERM/SIGINT. Call `migrate()` first. Throws when any of them failed.
+    public func run(stoppingFirst first: [ServiceGroupConfiguration.ServiceConfiguration] = []) async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: loops().map(\.configuration) + first, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// The loops in start order (the group stops them in reverse).
+    func loops() -> [LoopService] {
         let sql = RuntimeSQL(schema: definition.schema)
         let decls = declarations
         let declare: @Sendable (AMQPConnection) throws -> Void = { c in
             try c.declare(eventsExchange: Topology.eventsExchange, deadLetterExchange: Topology.deadLetterExchange,
                           queues: decls)
         }
-        let workerStop = stop
+        let name = definition.name
+        var loops: [LoopService] = []
+        // Answers until everything else has ended, then reports not-live.
+        let healthStop = StopSignal()
+        if let port = settings.healthPort,
+           let listener = HealthListener(host: settings.healthHost, port: port, health: health, stop: healthStop,
+                                         logger: logger) {
+            loops.append(LoopService("\(name)-health", stop: healthStop) { [health] in
+                listener.run()
+                health.stageEnded()
+            })
+        }
         let relayStop = StopSignal()
-        // Answers until the relay has drained: a stopping stage reports not-live only once it has ended.
-        let healthListener = settings.healthPort.flatMap { port in
-            HealthListener(host: settings.healthHost, port: port, health: health, stop: relayStop, logger: logger)
-        }.map { listener in WorkerThread(name: "\(definition.name)-health") { listener.run() } }
-        let worker = essential("consumer", until: workerStop) { [self] in
-            StageWorker(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger,
+        loops.append(LoopService("\(name)-relay", stop: relayStop) { [self] in
+            OutboxRelay(settings: settings, sql: sql, stop: relayStop, logger: logger, health: health)
+                .run(declare: declare)
+        })
+        let timersStop = StopSignal()
+        loops.append(LoopService("\(name)-deadlines", stop: timersStop) { [self] in
+            DeadlineRunner(definition: definition, settings: settings, sql: sql, stop: timersStop, logger: logger).run()
+        })
+        // Every stage prunes its own inbox and samples its gauges; a service's own work comes with its definition.
+        let inbox = RetentionSweep(rules: [RetentionSweep.Rule(what: "inbox",
+                                                               olderThanSeconds: settings.inboxRetentionSeconds,
+                                                               sql: sql.pruneInbox)],
+                                   everySeconds: settings.retentionSweepSeconds, name: "inbox-retention")
+        let sampler = MetricsSampler(everySeconds: settings.metricsSampleSeconds, sql: sql)
+        for work in [inbox, sampler] + definition.work {
+            let stop = StopSignal()
+            let context = WorkContext(stop: stop, logger: logger, databaseURL: settings.databaseURL,
+                                      schema: definition.schema)
+            loops.append(LoopService("\(name)-\(work.name)", stop: stop) { work.run(context) })
+        }
+        let quarantineStop = StopSignal()
+        loops.append(LoopService("\(name)-quarantine", stop: quarantineStop) { [self] in
+            DeadLetterQuarantine(queue: decls[0], schema: definition.schema, settings: settings, stop: quarantineStop,
+                                 logger: logger)
+                .run(declare: declare)
+        })
+        let consumerStop = StopSignal()
+        loops.append(LoopService("\(name)-consumer", stop: consumerStop) { [self] in
+            StageWorker(definition: definition, settings: settings, sql: sql, stop: consumerStop, logger: logger,
                         hooks: hooks, health: health)
                 .run(declare: declare) {
                     self.logger.info("connected and consuming", metadata: [
@@ -116,76 +164,8 @@ public final class StageRunner: Sendable {
                         "batch": "\(self.settings.batchSize)",
                     ])
                 }
-        }
-        let relay = essential("relay", until: relayStop) { [self] in
-            OutboxRelay(settings: settings, sql: sql, stop: relayStop, logger: logger, health: health)
-                .run(declare: declare)
-        }
-        let quarantine = essential("quarantine", until: workerStop) { [self] in
-            DeadLetterQuarantine(queue: decls[0], schema: definition.schema, settings: settings, stop: workerStop, logger: logger)
-                .run(declare: declare)
-        }
-        let timers = essential("deadlines", until: workerStop) { [self] in
-            DeadlineRunner(definition: definition, settings: settings, sql: sql, stop: workerStop, logger: logger).run()
-        }
-        let context = WorkContext(stop: workerStop, logger: logger, databaseURL: settings.databaseURL,
-                                  schema: definition.schema)
-        // Every stage prunes its own inbox; a service's own sweeps come with its definition.
-        let inbox = RetentionSweep(rules: [RetentionSweep.Rule(what: "inbox", olderThanSeconds: settings.inboxRetentionSeconds,
-                                                               sql: sql.pruneInbox)],
-                                   everySeconds: settings.retentionSweepSeconds, name: "inbox-retention")
-        let sampler = MetricsSampler(everySeconds: settings.metricsSampleSeconds, sql: sql)
-        let background = ([inbox, sampler] + definition.work).map { w in
-            essential(w.name, until: workerStop) { w.run(context) }
-        }
-        // Shutdown order: the consumer, timers and background work finish their transaction in hand first, then
-        // the relay drains what they committed.
-        worker.join()
-        quarantine.join()
-        timers.join()
-        background.forEach { $0.join() }
-        relayStop.stop()
-        relay.join()
-        health.stageEnded()
-        healthListener?.join()
-        logger.info("stopped")
-    }
-
-    /// A loop of the stage on its own thread. Each loop runs until its stop signal, reconnecting on its own after
-    /// any error; one that ends while nobody asked it to (a bug, a dependency it cannot live without) leaves a
-    /// process that looks up but no longer does its part, so the whole process exits non-zero and the
-    /// orchestrator restarts it: every commit is acked or redelivered, every outbox row is still there.
-    private func essential(_ name: String, until stop: StopSignal, _ body: @escaping @Sendable () -> Void)
-        -> WorkerThread {
-        WorkerThread(name: "\(definition.name)-\(name)") { [logger, stop] in
-            body()
-            if !stop.isStopped {
-                logger.critical("a loop of the stage ended unexpectedly; exiting so that it is restarted",
-                                metadata: ["loop": "\(name)"])
-                finishProcess(1)
-            }
-        }
-    }
-
-    private func installSignalHandlers() {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        signal(SIGPIPE, SIG_IGN)
-        let queue = DispatchQueue(label: "signals")
-        for sig in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [stop, logger] in
-                logger.info("signal received, stopping", metadata: ["signal": "\(sig)"])
-                stop.stop()
-            }
-            source.resume()
-            SignalSources.keep(source)
-        }
+        })
+        return loops
     }
 }
 
-/// Keeps signal sources alive for the life of the process.
-enum SignalSources {
-    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
-    static func keep(_ s: DispatchSourceSignal) { sources.append(s) }
-}

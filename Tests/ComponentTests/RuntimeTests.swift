@@ -169,6 +169,26 @@ extension Component {
             #expect(probe.waitForExit() == 0)
         }
 
+        @Test("a loop of the stage that ends on its own ends the process non-zero, after the others drained")
+        func loopEndingEndsTheProcess() throws {
+            // Before one ServiceGroup per process, a stage thread that died was only logged (intake, payout) or
+            // ended the process at once, leaving what the consumer had committed in the outbox.
+            let (probe, out) = try startProbe(env: ["PROBE_LOOP_ENDS_AFTER_MS": "3000", "PROBE_HANDLE_DELAY_MS": "4",
+                                                    "BATCH_SIZE": "20"])
+            let keys = (0..<2000).map { "fragile-\($0)" }
+            try TestStack.publish(try ProbeProcess.increments(keys), routingKey: probe.inKey)
+            #expect(probe.waitForExit(seconds: 30) == 1, "a half-alive stage must exit non-zero")
+            #expect(probe.log.contains("the stage-probe-fragile loop ended unexpectedly"))
+            let committed = try probe.effects().count
+            #expect(committed > 0 && committed < keys.count, "the loop should end mid-burst")
+            // The group drained in order: the consumer finished its window, then the relay published it all.
+            let db = try TestStack.database()
+            defer { db.close() }
+            let left = try db.query("SELECT count(*)::int AS n FROM \(probe.schema).outbox")[0].int("n")
+            #expect(left == 0, "what was committed is published before the process exits")
+            #expect(try TestStack.drain(out).count == committed)
+        }
+
         @Test("SIGTERM during a burst loses nothing and does nothing twice")
         func sigtermDuringBurst() throws {
             let (probe, out) = try startProbe(env: ["PROBE_HANDLE_DELAY_MS": "3", "BATCH_SIZE": "20"])

@@ -10,6 +10,7 @@ import StageRuntime
 /// `probe`), PROBE_HANDLE_DELAY_MS (slow each message down, to stop it mid-burst), PROBE_EXIT_AFTER_COMMIT=1 (die
 /// with `_exit(9)` after the first commit, before the ack: the crash window the inbox exists for). An increment whose
 /// key is in its `blocked` table fails permanently (a dead letter an operator can mend and replay).
+/// PROBE_LOOP_ENDS_AFTER_MS: one background loop returns on its own after that long, as a loop with a bug would.
 struct ProbePayload: Codable, Sendable {
     var key: String
 }
@@ -61,16 +62,25 @@ struct ProbeHandler: StageHandler {
     }
 }
 
-runStage("stage-probe", definition: { env in
+/// A loop that ends while nobody asked it to stop: the process must not stay up half-alive.
+struct FragileWork: BackgroundWork {
+    let name = "fragile"
+    let millis: Int
+    func run(_ context: WorkContext) { context.stop.sleep(millis: millis) }
+}
+
+await runStage("stage-probe", definition: { env in
     let queue = try env.string("PROBE_QUEUE", default: "stage-probe")
     let schema = try env.string("PROBE_SCHEMA", default: "probe")
     let delay = try env.int("PROBE_HANDLE_DELAY_MS", default: 0, range: 0...10_000)
+    let loopEnds = try env.int("PROBE_LOOP_ENDS_AFTER_MS", default: 0, range: 0...600_000)
     return StageDefinition(
         name: "stage-probe", schema: schema,
         queue: Topology.QueueSpec(name: queue, bindings: ["probe.\(queue).in"]),
         migrations: [Migration(100, "effects", "CREATE TABLE effects (key text PRIMARY KEY, count integer NOT NULL)"),
                      Migration(101, "blocked keys", "CREATE TABLE blocked (key text PRIMARY KEY)")],
         handler: ProbeHandler(queue: queue, delayMicros: UInt32(delay) * 1000),
+        work: loopEnds > 0 ? [FragileWork(millis: loopEnds)] : [],
         // The probe's keys are not the platform's: any publisher the broker admits is acted on.
         publishers: .anyPublisher)
 }, hooks: { env in
