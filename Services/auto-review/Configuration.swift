@@ -3,7 +3,7 @@ import StageRuntime
 
 /// Auto-review's settings: every threshold and duration of DOMAIN.md §1-3, defaults from the articles.
 extension PolicySettings {
-    static func from(_ env: Environment) throws -> PolicySettings {
+    static func from(_ env: SettingsSource) throws -> PolicySettings {
         var s = PolicySettings()
         s.notDeliveredWindow = try env.seconds("NOT_DELIVERED_WINDOW_SECONDS", default: s.notDeliveredWindow)
         s.defectWindow = try env.seconds("DEFECT_WINDOW_SECONDS", default: s.defectWindow)

@@ -9,38 +9,38 @@ import StageRuntime
 struct ReviewHandler: StageHandler {
     static let slaTimer = "review-sla"
     let settings: PolicySettings
-    let logger = Logger(label: "auto-review")
 
-    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
-        let repo = CaseRepository(db: tx.db)
-        switch message.header.type {
-        case MessageType.refundApplied:
-            let a = try message.decode(RefundApplied.self).payload
-            guard try repo.insert(a) else { return }  // the same refund applied twice: the first one stands
-            guard let c = try repo.load(a.refundId) else { return }
-            try preCheck(c, repo: repo, tx: tx, now: a.appliedAt)
-        case MessageType.evidenceAdded:
-            let action = try message.decode(BuyerAction.self).payload
-            try evidenceAdded(action, repo: repo, tx: tx)
-        case MessageType.refundAppealed:
-            let action = try message.decode(BuyerAction.self).payload
-            try appealed(action, repo: repo, tx: tx)
-        case MessageType.refundWithdrawn:
-            let action = try message.decode(BuyerAction.self).payload
-            guard var c = try repo.load(action.refundId), c.state.canMove(to: .withdrawn) else {
-                return logIgnored(action.refundId, "withdrawal")
+    var routes: MessageRoutes {
+        MessageRoutes()
+            .on(MessageType.refundApplied, RefundApplied.self) { a, _, tx in
+                let repo = CaseRepository(db: tx.db)
+                guard try repo.insert(a) else { return }  // the same refund applied twice: the first one stands
+                guard let c = try repo.load(a.refundId) else { return }
+                try preCheck(c, repo: repo, tx: tx, now: a.appliedAt)
             }
-            let from = c.state
-            c.state = .withdrawn
-            guard try repo.move(c, from: from, to: .withdrawn) else { return }
-            try tx.cancelDeadline(kind: Self.slaTimer, key: c.refundId.description)
-            try tx.publishStatus(status(c, .withdrawn, at: action.at, actor: "buyer", because: .init(.withdrawnByBuyer)))
-        case MessageType.reviewerDecided:
-            let d = try message.decode(ReviewerDecision.self).payload
-            try reviewerDecided(d, repo: repo, tx: tx)
-        default:
-            throw StageError.permanent("no handler for type \(message.header.type)")
+            .on(MessageType.evidenceAdded, BuyerAction.self) { action, _, tx in
+                try evidenceAdded(action, repo: CaseRepository(db: tx.db), tx: tx)
+            }
+            .on(MessageType.refundAppealed, BuyerAction.self) { action, _, tx in
+                try appealed(action, repo: CaseRepository(db: tx.db), tx: tx)
+            }
+            .on(MessageType.refundWithdrawn, BuyerAction.self) { action, _, tx in
+                try withdrawn(action, repo: CaseRepository(db: tx.db), tx: tx)
+            }
+            .on(MessageType.reviewerDecided, ReviewerDecision.self) { d, _, tx in
+                try reviewerDecided(d, repo: CaseRepository(db: tx.db), tx: tx)
+            }
+    }
+
+    private func withdrawn(_ action: BuyerAction, repo: CaseRepository, tx: StageTransaction) throws {
+        guard var c = try repo.load(action.refundId), c.state.canMove(to: .withdrawn) else {
+            return logIgnored("withdrawal", tx)
         }
+        let from = c.state
+        c.state = .withdrawn
+        guard try repo.move(c, from: from, to: .withdrawn) else { return }
+        try tx.cancelDeadline(kind: Self.slaTimer, key: c.refundId.description)
+        try tx.publishStatus(status(c, .withdrawn, at: action.at, actor: "buyer", because: .init(.withdrawnByBuyer)))
     }
 
     /// The review SLA ran out: an eligible case still waiting for a reviewer is paid by the platform now.
@@ -80,9 +80,7 @@ struct ReviewHandler: StageHandler {
         c.state = next
         if next == .rejected { c.rejectedBy = "system" }
         guard try repo.move(c, from: from, to: next) else { return }
-        var log = logger
-        log[metadataKey: "refund.id"] = "\(c.refundId)"
-        log.info("pre-check decided", metadata: ["outcome": "\(decision.outcome.rawValue)",
+        tx.logger.info("pre-check decided", metadata: ["outcome": "\(decision.outcome.rawValue)",
                                                  "rule": "\(decision.rule.rawValue)",
                                                  "amount.fen": "\(decision.amount.minorUnits)"])
         switch decision.outcome {
@@ -107,7 +105,7 @@ struct ReviewHandler: StageHandler {
 
     private func evidenceAdded(_ action: BuyerAction, repo: CaseRepository, tx: StageTransaction) throws {
         guard var c = try repo.load(action.refundId), c.buyerId == action.buyerId else {
-            return logIgnored(action.refundId, "evidence")
+            return logIgnored("evidence", tx)
         }
         c.application.evidence += action.evidence
         switch c.state {
@@ -131,13 +129,13 @@ struct ReviewHandler: StageHandler {
             e.findings = c.decision
             try tx.publishStatus(e)
         default:
-            logIgnored(action.refundId, "evidence in state \(c.state.rawValue)")
+            logIgnored("evidence in state \(c.state.rawValue)", tx)
         }
     }
 
     private func appealed(_ action: BuyerAction, repo: CaseRepository, tx: StageTransaction) throws {
         guard var c = try repo.load(action.refundId), c.buyerId == action.buyerId, c.state == .rejected else {
-            return logIgnored(action.refundId, "appeal")
+            return logIgnored("appeal", tx)
         }
         c.application.evidence += action.evidence
         c.state = .appealed
@@ -152,10 +150,10 @@ struct ReviewHandler: StageHandler {
 
     private func reviewerDecided(_ d: ReviewerDecision, repo: CaseRepository, tx: StageTransaction) throws {
         guard var c = try repo.load(d.refundId), c.state == .manualReview || c.state == .appealed else {
-            return logIgnored(d.refundId, "reviewer decision")
+            return logIgnored("reviewer decision", tx)
         }
         if c.state == .appealed, c.rejectedBy == d.reviewerId {
-            return logIgnored(d.refundId, "appeal decided by the reviewer who rejected it")
+            return logIgnored("appeal decided by the reviewer who rejected it", tx)
         }
         let from = c.state
         let actor = "reviewer:\(d.reviewerId)"
@@ -187,7 +185,7 @@ struct ReviewHandler: StageHandler {
             try tx.publishStatus(status(c, next, at: d.at, actor: actor, rule: .reviewerDecision,
                                         because: d.reason.map(Explanation.text) ?? .init(.rejectedByReviewer)))
         case .askEvidence:
-            guard from == .manualReview else { return logIgnored(d.refundId, "evidence request on an appeal") }
+            guard from == .manualReview else { return logIgnored("evidence request on an appeal", tx) }
             c.state = .needsEvidence
             guard try repo.move(c, from: from, to: .needsEvidence) else { return }
             try tx.cancelDeadline(kind: Self.slaTimer, key: c.refundId.description)
@@ -227,9 +225,7 @@ struct ReviewHandler: StageHandler {
     }
 
     /// Late, duplicate or out-of-order actions change nothing; they are logged (without personal data) and acked.
-    private func logIgnored(_ id: RefundID, _ what: String) {
-        var log = logger
-        log[metadataKey: "refund.id"] = "\(id)"
-        log.info("ignored: \(what) does not apply to the case's current state")
+    private func logIgnored(_ what: String, _ tx: StageTransaction) {
+        tx.logger.info("ignored: \(what) does not apply to the case's current state")
     }
 }

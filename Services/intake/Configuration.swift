@@ -15,7 +15,7 @@ struct IntakeSettings: Sendable {
     var writesPerMinutePerCaller: Int
     var writesPerMinutePerAddress: Int
 
-    init(_ env: Environment) throws {
+    init(_ env: SettingsSource) throws {
         httpHost = try env.string("HTTP_HOST", default: "127.0.0.1")
         httpPort = try env.int("HTTP_PORT", default: 8080, range: 1...65535)
         bodyLimitBytes = try env.int("BODY_LIMIT_BYTES", default: 65_536, range: 1_024...10_485_760)

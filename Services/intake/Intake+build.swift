@@ -7,7 +7,7 @@ import StageRuntime
 /// applications, evidence, appeals, withdrawals and reviewer decisions; owns orders, refunds, the buyer-visible
 /// timeline and idempotency keys.
 enum Intake {
-    static func definition(_ env: StageRuntime.Environment) throws -> StageDefinition {
+    static func definition(_ env: SettingsSource) throws -> StageDefinition {
         let retention = try RetentionSweep.settings(env)
         // An Idempotency-Key is honoured for 24 hours (Stripe's window), then forgotten with the bodies it kept.
         let keys = RetentionSweep.Rule(
@@ -25,7 +25,7 @@ enum Intake {
 
     /// Runs the stage and the HTTP API until SIGTERM/SIGINT (see `HTTPStage`).
     static func run() async -> Int32 {
-        let env = StageRuntime.Environment()
+        let env = SettingsSource()
         Logs.bootstrap(service: "intake", environment: env)
         let (settings, definition, http) = loadConfiguration(service: "intake") {
             (try StageSettings(env), try Intake.definition(env), try IntakeSettings(env))

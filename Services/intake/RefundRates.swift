@@ -70,7 +70,7 @@ struct RefundRates {
                   String(verdict.pValue), refund.rawValue]) == 1
         guard new else { return false }
         let pct = { (r: Double) in String(format: "%.1f%%", r * 100) }
-        _ = try InboxRepository(db: db).openTicket(
+        _ = try BuyerMessagesRepository(db: db).openTicket(
             UUID(), refund: refund, buyerId: buyerId,
             reason: "refund rate of \(dimension) \(key) rose to \(pct(w.recent.rate)) (\(w.recent.refunds) of "
                 + "\(w.recent.orders) orders in \(Self.rule.recentDays) days) against \(pct(verdict.baselineRate)) "

@@ -271,16 +271,16 @@ struct RefundRepository {
 
     // MARK: Idempotency
 
-    func idempotent(caller: String, key: String) throws -> (hash: String, status: Int, body: String)? {
+    func idempotent(caller: String, key: String) throws -> (requestBody: String, status: Int, body: String)? {
         guard let row = try db.query("SELECT request_body, status, body FROM idempotency WHERE caller = $1 AND key = $2",
                                      [caller, key]).first else { return nil }
         return (try row.string("request_body"), try row.int("status"), try row.string("body"))
     }
 
-    func remember(caller: String, key: String, hash: String, status: Int, body: String) throws {
+    func remember(caller: String, key: String, requestBody: String, status: Int, body: String) throws {
         try db.query("""
             INSERT INTO idempotency (caller, key, request_body, status, body) VALUES ($1, $2, $3, $4::int, $5)
-            """, [caller, key, hash, status, body])
+            """, [caller, key, requestBody, status, body])
     }
 
     // MARK: Helpers

@@ -36,7 +36,7 @@ struct StuckSweep: BackgroundWork {
                 WHERE r.refund_id = s.refund_id
                 RETURNING r.refund_id, r.buyer_id, r.state, coalesce(r.state_at, r.created_at) AS state_at
                 """, [Self.systemSteps.map(\.rawValue).joined(separator: ","), String(afterSeconds)])
-            let refunds = RefundRepository(db: db), tickets = InboxRepository(db: db)
+            let refunds = RefundRepository(db: db), tickets = BuyerMessagesRepository(db: db)
             for row in stuck {
                 let id = RefundID(try row.uuid("refund_id")), state = try row.string("state")
                 let since = try row.date("state_at").ISO8601Format()

@@ -24,7 +24,7 @@ struct NotificationSettings: Sendable {
     /// Sender threads per channel.
     var sendersPerChannel: Int
 
-    init(_ env: Environment) throws {
+    init(_ env: SettingsSource) throws {
         let sms = try env.string("SMS_URL", default: "http://127.0.0.1:8092/v1/sms")
         guard let url = URL(string: sms), url.scheme == "http" || url.scheme == "https" else {
             throw ConfigurationError(setting: "SMS_URL", problem: "must be an http(s) URL")

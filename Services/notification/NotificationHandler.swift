@@ -8,22 +8,17 @@ import StageRuntime
 /// channels' sender threads send, so a slow gateway never holds up the consumer. Keeps buyers' contacts from
 /// `buyer.profile`.
 struct NotificationHandler: StageHandler {
-    let logger = Logger(label: "notification")
-
-    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
-        let repo = DeliveryRepository(db: tx.db)
-        switch message.header.type {
-        case MessageType.buyerProfile:
-            let p = try message.decode(BuyerProfile.self).payload
-            guard !p.buyerId.isEmpty, p.buyerId.count <= 200 else { throw StageError.permanent("buyer id missing") }
-            try repo.saveContact(BuyerProfile(buyerId: p.buyerId, phone: Self.phone(p.phone), email: Self.email(p.email),
-                                              locale: p.locale, updatedAt: p.updatedAt))
-        case MessageType.refundStatus:
-            try notify(try message.decode(RefundStatusEvent.self).payload, eventId: message.header.id.description,
-                       repo: repo, tx: tx)
-        default:
-            throw StageError.permanent("no handler for type \(message.header.type)")
-        }
+    var routes: MessageRoutes {
+        MessageRoutes()
+            .on(MessageType.buyerProfile, BuyerProfile.self) { p, _, tx in
+                guard !p.buyerId.isEmpty, p.buyerId.count <= 200 else { throw StageError.permanent("buyer id missing") }
+                try DeliveryRepository(db: tx.db).saveContact(BuyerProfile(
+                    buyerId: p.buyerId, phone: Self.phone(p.phone), email: Self.email(p.email), locale: p.locale,
+                    updatedAt: p.updatedAt))
+            }
+            .on(MessageType.refundStatus, RefundStatusEvent.self) { e, message, tx in
+                try notify(e, eventId: message.header.id.description, repo: DeliveryRepository(db: tx.db), tx: tx)
+            }
     }
 
     private func notify(_ e: RefundStatusEvent, eventId: String, repo: DeliveryRepository,

@@ -1,3 +1,3 @@
 import StageRuntime
 
-await runStage("notification", definition: Notification.definition)
+await runStage("notification", definition: NotificationStage.definition)

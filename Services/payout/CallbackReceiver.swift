@@ -76,7 +76,7 @@ struct CallbackReceiver: Sendable {
         let logger = log
         do {
             let answer: (HTTPResponse.Status, String, String) = try await pool.withConnection { [handler, schema] db in
-                try StageTransaction.run(on: db, schema: schema) { tx in
+                try StageTransaction.run(on: db, schema: schema, logger: logger) { tx in
                     let repo = PayoutRepository(db: tx.db)
                     if let old = try repo.superseded(requestNo: no) {
                         return try Self.superseded(old, no: no, channel: channel, status: status, amount: amount,

@@ -40,7 +40,7 @@ struct ChannelCaller: BackgroundWork {
                     continue
                 }
                 let answer = handler.callChannel(payout, calledBefore: calledBefore)
-                try StageTransaction.run(on: conn, schema: schema) { tx in
+                try StageTransaction.run(on: conn, schema: schema, logger: context.logger) { tx in
                     try handler.record(answer, for: payout, repo: PayoutRepository(db: tx.db), tx: tx)
                 }
             } catch {

@@ -24,7 +24,7 @@ struct PayoutSettings: Sendable {
     /// none, every callback is refused and polling alone settles refunds.
     var callbackSecrets: [String: String]
 
-    init(_ env: Environment) throws {
+    init(_ env: SettingsSource) throws {
         let raw = try env.string("CHANNEL_URL", default: "http://127.0.0.1:8090")
         guard let url = URL(string: raw), url.scheme == "http" || url.scheme == "https" else {
             throw ConfigurationError(setting: "CHANNEL_URL", problem: "must be an http(s) URL")

@@ -6,7 +6,7 @@ import StageRuntime
 /// their signed callbacks (HTTP); publishes `refund.status.*`; owns payouts with their request numbers, the
 /// platform balance ledger and the callbacks it accepted.
 enum Payout {
-    static func definition(_ env: Environment) throws -> (StageDefinition, PayoutSettings, PayoutHandler) {
+    static func definition(_ env: SettingsSource) throws -> (StageDefinition, PayoutSettings, PayoutHandler) {
         let settings = try PayoutSettings(env)
         let handler = PayoutHandler(settings: settings,
                                     client: ChannelClient(baseURL: settings.channelURL, timeout: settings.channelTimeout))
@@ -30,7 +30,7 @@ enum Payout {
     }
 
     static func run() async -> Int32 {
-        let env = Environment()
+        let env = SettingsSource()
         Logs.bootstrap(service: "payout", environment: env)
         let (stage, (definition, settings, handler)) = loadConfiguration(service: "payout") {
             (try StageSettings(env), try Payout.definition(env))

@@ -17,20 +17,17 @@ struct PayoutHandler: StageHandler {
     static let callsChannel = "payout_calls"
     let settings: PayoutSettings
     let client: ChannelClient
-    let logger = Logger(label: "payout")
-
-    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
-        let repo = PayoutRepository(db: tx.db)
-        switch message.header.type {
-        case MessageType.refundVerified:
-            try verified(try message.decode(RefundVerified.self).payload, repo: repo, tx: tx)
-        case MessageType.fallbackChosen:
-            try fallback(try message.decode(BuyerAction.self).payload, repo: repo, tx: tx)
-        case Topology.Key.orderPlaced:
-            try placed(try message.decode(OrderEvent.self).payload, repo: repo, tx: tx)
-        default:
-            throw StageError.permanent("no handler for type \(message.header.type)")
-        }
+    var routes: MessageRoutes {
+        MessageRoutes()
+            .on(MessageType.refundVerified, RefundVerified.self) { v, _, tx in
+                try verified(v, repo: PayoutRepository(db: tx.db), tx: tx)
+            }
+            .on(MessageType.fallbackChosen, BuyerAction.self) { action, _, tx in
+                try fallback(action, repo: PayoutRepository(db: tx.db), tx: tx)
+            }
+            .on(Topology.Key.orderPlaced, OrderEvent.self) { event, _, tx in
+                try placed(event, repo: PayoutRepository(db: tx.db), tx: tx)
+            }
     }
 
     func fire(_ deadline: Deadline, in tx: StageTransaction) throws {
@@ -75,7 +72,7 @@ struct PayoutHandler: StageHandler {
         let order = PaidOrder(orderId: facts.orderId, buyerId: facts.buyerId, paymentChannel: facts.paymentChannel,
                               currency: currency, totalPaidFen: lines.values.reduce(0, +), linePaidFen: lines)
         if try !repo.saveOrder(order) {
-            logger.info("order.placed again: the first placement's amounts stand", metadata: ["order.id": "\(facts.orderId)"])
+            tx.logger.info("order.placed again: the first placement's amounts stand", metadata: ["order.id": "\(facts.orderId)"])
         }
         for waiting in try repo.takeWaiting(orderId: facts.orderId) {
             try verified(waiting, repo: repo, tx: tx)
@@ -87,7 +84,7 @@ struct PayoutHandler: StageHandler {
         // The caps and the route come from payout's own record of the order (the marketplace's order.placed), never
         // from this message; the lock serializes the check between instances.
         guard let order = try repo.lockOrder(a.orderId) else {
-            logger.info("verified before its order reached payout: waiting for it", metadata: ["refund.id": "\(a.refundId)"])
+            tx.logger.info("verified before its order reached payout: waiting for it", metadata: ["refund.id": "\(a.refundId)"])
             try repo.wait(v)
             return
         }
@@ -170,11 +167,11 @@ struct PayoutHandler: StageHandler {
         case .refused(let why):
             // The channel said no and moved nothing (a business error, not an outage): the buyer is told and
             // chooses where the money goes instead, as for a closed card.
-            logger.warning("channel refused the refund", metadata: ["refund.id": "\(p.refundId)", "why": "\(why)"])
+            tx.logger.warning("channel refused the refund", metadata: ["refund.id": "\(p.refundId)", "why": "\(why)"])
             try fail(p, lastStatus: "REFUSED", repo: repo, tx: tx,
                      why: .init(.channelRefused, ["channel": p.route]))
         case .notFound, .unknown:
-            logger.warning("channel outcome unknown; will query", metadata: ["refund.id": "\(p.refundId)"])
+            tx.logger.warning("channel outcome unknown; will query", metadata: ["refund.id": "\(p.refundId)"])
             try repo.setState(p.refundId, "processing", lastStatus: nil)
             try again(p, repo: repo)
         }
@@ -198,7 +195,7 @@ struct PayoutHandler: StageHandler {
 
     private func fallback(_ action: BuyerAction, repo: PayoutRepository, tx: StageTransaction) throws {
         guard let p = try repo.load(action.refundId), p.state == "failed", p.buyerId == action.buyerId else {
-            logger.info("fallback ignored: the payout is not waiting for one", metadata: ["refund.id": "\(action.refundId)"])
+            tx.logger.info("fallback ignored: the payout is not waiting for one", metadata: ["refund.id": "\(action.refundId)"])
             return
         }
         let choice = action.fallback ?? FallbackChoice(route: .balance)
@@ -235,7 +232,7 @@ struct PayoutHandler: StageHandler {
     /// blocked by a refund that can never be paid.
     private func refuse(_ v: RefundVerified, _ why: Explanation, tx: StageTransaction) throws {
         let a = v.approved
-        logger.warning("verified refund refused", metadata: ["refund.id": "\(a.refundId)", "reason": "\(why.code)"])
+        tx.logger.warning("verified refund refused", metadata: ["refund.id": "\(a.refundId)", "reason": "\(why.code)"])
         try tx.publishStatus(RefundStatusEvent(
             refundId: a.refundId, orderId: a.orderId, buyerId: a.buyerId, step: .rejectedFinal, at: Date(),
             actor: "system", rule: .payoutCap, because: why, amount: v.amount))

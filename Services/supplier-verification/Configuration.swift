@@ -10,7 +10,7 @@ struct VerificationSettings: Sendable {
     /// Suppliers whose request queues this service declares at start (each also needs its AMQP user).
     var supplierIds: [String]
 
-    init(_ env: Environment) throws {
+    init(_ env: SettingsSource) throws {
         let raw = try env.string("VERIFY_KINDS", default: "card_code,top_up,membership,licence,service")
         var kinds = Set<ProductKind>()
         for k in raw.split(separator: ",") {

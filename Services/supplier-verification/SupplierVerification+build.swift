@@ -7,7 +7,7 @@ import StageRuntime
 /// verification requests (one queue per supplier), verified refunds and `refund.status.*`; owns requests, answers,
 /// supplier counters and the deposit ledger.
 enum SupplierVerification {
-    static func definition(_ env: Environment) throws -> StageDefinition {
+    static func definition(_ env: SettingsSource) throws -> StageDefinition {
         let settings = try VerificationSettings(env)
         return StageDefinition(
             service: .supplierVerification, migrations: Schema.migrations,
@@ -16,7 +16,7 @@ enum SupplierVerification {
     }
 
     /// `supplier-verification stats`: each supplier's counters and deposit charges, as JSON on stdout.
-    static func printStats(_ env: Environment) -> Never {
+    static func printStats(_ env: SettingsSource) -> Never {
         let url = loadConfiguration(service: "supplier-verification") { try env.postgresURL() }
         do {
             let db = try PostgresConnection(url: url)

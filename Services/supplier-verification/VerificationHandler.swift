@@ -8,20 +8,18 @@ import StageRuntime
 struct VerificationHandler: StageHandler {
     static let answerTimer = "supplier-answer"
     let settings: VerificationSettings
-    let logger = Logger(label: "supplier-verification")
-
-    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
-        let repo = RequestRepository(db: tx.db)
-        switch message.header.type {
-        case MessageType.refundApproved:
-            try approved(try message.decode(RefundApproved.self).payload, repo: repo, tx: tx)
-        case SupplierProtocol.replyType:
-            try reply(message, repo: repo, tx: tx)
-        case MessageType.arbitrationDecided:
-            try arbitrated(try message.decode(ReviewerDecision.self).payload, repo: repo, tx: tx)
-        default:
-            throw StageError.permanent("no handler for type \(message.header.type)")
-        }
+    var routes: MessageRoutes {
+        MessageRoutes()
+            .on(MessageType.refundApproved, RefundApproved.self) { a, _, tx in
+                try approved(a, repo: RequestRepository(db: tx.db), tx: tx)
+            }
+            // Checked against the published schema before it is decoded (`reply`).
+            .onRaw(SupplierProtocol.replyType) { message, tx in
+                try reply(message, repo: RequestRepository(db: tx.db), tx: tx)
+            }
+            .on(MessageType.arbitrationDecided, ReviewerDecision.self) { d, _, tx in
+                try arbitrated(d, repo: RequestRepository(db: tx.db), tx: tx)
+            }
     }
 
     /// A supplier's reply was refused (undecodable, too large, another supplier's request, an answer the protocol
@@ -47,7 +45,7 @@ struct VerificationHandler: StageHandler {
                                 correlationId: letter.correlationId, payload: refusal))
         try repo.count(supplier, .refused)
         try publishRecord(supplier, repo: repo, tx: tx)
-        logger.info("supplier reply refused; the supplier was told",
+        tx.logger.info("supplier reply refused; the supplier was told",
                     metadata: ["supplier": "\(supplier)", "request": "\(requestId ?? "-")"])
     }
 
@@ -119,7 +117,7 @@ struct VerificationHandler: StageHandler {
         }
         let reply = try message.decode(VerificationReply.self).payload
         guard let id = UUID(uuidString: reply.requestId), let r = try repo.load(requestId: id) else {
-            return log(nil, "reply for an unknown request ignored", supplier: supplier)
+            return log(tx, nil, "reply for an unknown request ignored", supplier: supplier)
         }
         guard r.supplierId == supplier else {
             throw StageError.permanent("supplier \(supplier) answered a request of another supplier: refused")
@@ -127,10 +125,10 @@ struct VerificationHandler: StageHandler {
         if r.state == "timed_out" {
             try repo.count(supplier, .late)
             try publishRecord(supplier, repo: repo, tx: tx)
-            return log(r.approved.refundId, "late reply: the deadline already decided", supplier: supplier)
+            return log(tx, r.approved.refundId, "late reply: the deadline already decided", supplier: supplier)
         }
         guard r.state == "waiting" else {
-            return log(r.approved.refundId, "duplicate reply ignored", supplier: supplier)
+            return log(tx, r.approved.refundId, "duplicate reply ignored", supplier: supplier)
         }
         if reply.answer == .partial {
             guard let bp = reply.usedBp, (1...9_999).contains(bp) else {
@@ -147,7 +145,7 @@ struct VerificationHandler: StageHandler {
             // buyer's refund is already on its way and is not reopened by the answer.
             try repo.chargeDeposit(supplier, refund: a.refundId, amount: a.amount, cause: "advance_compensation")
             try publishRecord(supplier, repo: repo, tx: tx)
-            return log(a.refundId, "advance compensation: the answer \(reply.answer.rawValue) booked against the deposit",
+            return log(tx, a.refundId, "advance compensation: the answer \(reply.answer.rawValue) booked against the deposit",
                        supplier: supplier)
         }
         try publishRecord(supplier, repo: repo, tx: tx)
@@ -183,7 +181,7 @@ struct VerificationHandler: StageHandler {
 
     private func arbitrated(_ d: ReviewerDecision, repo: RequestRepository, tx: StageTransaction) throws {
         guard let r = try repo.load(refundId: d.refundId), r.state == "disputed" else {
-            return log(d.refundId, "arbitration for a refund not in dispute ignored", supplier: nil)
+            return log(tx, d.refundId, "arbitration for a refund not in dispute ignored", supplier: nil)
         }
         guard try repo.settle(r.requestId, from: "disputed", to: "closed") else { return }
         let a = r.approved
@@ -217,8 +215,8 @@ struct VerificationHandler: StageHandler {
             because: why, amount: amount, expectedNextBy: next))
     }
 
-    private func log(_ refund: RefundID?, _ what: String, supplier: String?) {
-        var l = logger
+    private func log(_ tx: StageTransaction, _ refund: RefundID?, _ what: String, supplier: String?) {
+        var l = tx.logger
         if let refund { l[metadataKey: "refund.id"] = "\(refund)" }
         if let supplier { l[metadataKey: "supplier.id"] = "\(supplier)" }
         l.info("\(what)")

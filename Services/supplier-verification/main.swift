@@ -1,4 +1,4 @@
 import StageRuntime
 
-if CommandLine.arguments.dropFirst().first == "stats" { SupplierVerification.printStats(Environment()) }
+if CommandLine.arguments.dropFirst().first == "stats" { SupplierVerification.printStats(SettingsSource()) }
 await runStage("supplier-verification", definition: SupplierVerification.definition)

@@ -13,7 +13,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 }
 
 /// Reads settings from the environment. Every read names its variable, so an error can say which one is wrong.
-public struct Environment: Sendable {
+public struct SettingsSource: Sendable {
     public let values: [String: String]
 
     public init(_ values: [String: String] = ProcessInfo.processInfo.environment) { self.values = values }
@@ -93,7 +93,7 @@ public struct StageSettings: Sendable {
     /// How often the outbox, timer and dead-letter gauges of `/metrics` are read from the schema.
     public var metricsSampleSeconds: Double
 
-    public init(_ env: Environment) throws {
+    public init(_ env: SettingsSource) throws {
         amqpURL = try env.amqpURL()
         databaseURL = try env.postgresURL()
         prefetch = try env.int("PREFETCH", default: 200, range: 1...5000)

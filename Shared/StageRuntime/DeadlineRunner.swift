@@ -52,7 +52,7 @@ final class DeadlineRunner {
         }
         if claimed.isEmpty { return 0 }
         try db.transaction { db in
-            let tx = StageTransaction(db: db, sql: sql)
+            let tx = StageTransaction(db: db, sql: sql, logger: logger)
             for row in claimed {
                 let id = try row.int64("id"), attempts = try row.int("attempts")
                 let d = Deadline(kind: try row.string("kind"), key: try row.string("key"), dueAt: try row.date("due_at"),
@@ -60,6 +60,7 @@ final class DeadlineRunner {
                 var log = logger
                 log[metadataKey: "deadline.kind"] = "\(d.kind)"
                 log[metadataKey: "deadline.key"] = "\(d.key)"
+                tx.logger = log
                 if attempts > settings.timerMaxAttempts {
                     // Claimed this often and never completed: its handler crashes the process. Parked, not fired.
                     try db.query(sql.retryDeadline, [id, "claimed \(attempts) times without completing (a crash?)",

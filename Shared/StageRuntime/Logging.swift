@@ -72,7 +72,7 @@ public struct JSONLogHandler: LogHandler {
 
 public enum Logs {
     /// Installs the JSON handler once per process; `LOG_LEVEL` (trace…critical) sets the level, default info.
-    public static func bootstrap(service: String, environment: Environment = Environment()) {
+    public static func bootstrap(service: String, environment: SettingsSource = SettingsSource()) {
         let level = environment.values["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         _ = service

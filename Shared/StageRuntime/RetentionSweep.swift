@@ -57,7 +57,7 @@ public struct RetentionSweep: BackgroundWork {
     }
 
     /// The two settings every service reads.
-    public static func settings(_ env: Environment) throws -> (personalDataSeconds: Double, everySeconds: Double) {
+    public static func settings(_ env: SettingsSource) throws -> (personalDataSeconds: Double, everySeconds: Double) {
         (try env.seconds("PERSONAL_DATA_RETENTION_SECONDS", default: 30 * 86_400),
          try env.seconds("RETENTION_SWEEP_SECONDS", default: 3_600))
     }

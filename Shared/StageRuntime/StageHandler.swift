@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import Logging
 import Postgres
 import RefundModel
 
@@ -12,6 +13,8 @@ public struct IncomingMessage: Sendable {
     public let validatedUserId: String?
     public let redelivered: Bool
     public let body: [UInt8]
+    /// The stage's logger with this message's id, type and refund: what its handler logs with.
+    public let logger: Logger
 
     /// Decodes the full envelope with its typed payload; a mismatch is a permanent error (dead-lettered).
     public func decode<P: Codable & Sendable>(_: P.Type) throws -> Envelope<P> {
@@ -74,7 +77,8 @@ public struct Deadline: Sendable {
 /// A stage's business logic. Called on the stage's worker thread inside the open transaction: everything it writes
 /// through `tx` commits together with the inbox entry and the outgoing messages, or not at all.
 public protocol StageHandler: Sendable {
-    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws
+    /// One handler per message type the stage consumes (read once, when the stage is defined).
+    var routes: MessageRoutes { get }
     /// A deadline of this service came due. Default: nothing.
     func fire(_ deadline: Deadline, in tx: StageTransaction) throws
     /// A message was just dead-lettered (refused before any handler, or its handler failed for good), in the
@@ -108,24 +112,27 @@ public struct DeadLetterNotice: Sendable {
 /// its outbox, not a hundred. `isolated` undoes a failed part's messages together with its savepoint.
 public final class StageTransaction {
     public let db: PostgresConnection
+    /// The logger of what is being handled: the message (its id, type and refund) or the timer (its kind and key).
+    public internal(set) var logger: Logger
     let sql: RuntimeSQL
     private var pending: [OutboxRow] = []
     private var written = 0
     private var notifications: [String] = []
     let encoder = MessageCoding.encoder()
 
-    init(db: PostgresConnection, sql: RuntimeSQL) {
+    init(db: PostgresConnection, sql: RuntimeSQL, logger: Logger) {
         self.db = db
         self.sql = sql
+        self.logger = logger
     }
 
     /// A transaction outside the consumer (an HTTP request of intake): the same outbox and timers, committed
     /// together with `body`'s writes, and the relay woken at commit.
-    public static func run<T>(on db: PostgresConnection, schema: String,
+    public static func run<T>(on db: PostgresConnection, schema: String, logger: Logger? = nil,
                               _ body: (StageTransaction) throws -> T) throws -> T {
         let sql = RuntimeSQL(schema: schema)
         return try db.transaction { db in
-            let tx = StageTransaction(db: db, sql: sql)
+            let tx = StageTransaction(db: db, sql: sql, logger: logger ?? Logger(label: schema))
             let value = try body(tx)
             try tx.finish()
             return value

@@ -18,6 +18,10 @@ public struct StageDefinition: Sendable {
     /// Its own migrations, numbered from 100 (the runtime's come first).
     public let migrations: [Migration]
     public let handler: StageHandler
+    /// The handler's routes, read once.
+    public let routes: MessageRoutes
+    /// The service it is, when it is one of the platform's: its routes must cover what the catalogue says it consumes.
+    public let service: ServiceName?
     /// Threads beside the consumer (see `BackgroundWork`).
     public let work: [BackgroundWork]
     /// Whose messages the stage acts on (checked before the handler runs).
@@ -33,14 +37,36 @@ public struct StageDefinition: Sendable {
         self.extraQueues = extraQueues
         self.migrations = migrations
         self.handler = handler
+        self.routes = handler.routes
         self.work = work
+        self.service = nil
     }
 
     public init(service: ServiceName, migrations: [Migration] = [], extraQueues: [Topology.QueueSpec] = [],
                 handler: StageHandler, work: [BackgroundWork] = []) {
-        self.init(name: service.rawValue, schema: service.schema, queue: Topology.queue(for: service),
-                  extraQueues: extraQueues, migrations: migrations, handler: handler, work: work)
+        name = service.rawValue
+        schema = service.schema
+        queue = Topology.queue(for: service)
+        publishers = .producersTable
+        self.extraQueues = extraQueues
+        self.migrations = migrations
+        self.handler = handler
+        routes = handler.routes
+        self.work = work
+        self.service = service
     }
+
+    /// Fails when the stage's handlers do not cover exactly what the message catalogue says it consumes.
+    func checkRoutes() throws {
+        guard let service, let why = routes.mismatch(expected: MessageCatalogue.types(consumedBy: service)) else {
+            return
+        }
+        throw StageDefinitionError(description: "\(service.rawValue)'s handlers and MessageCatalogue disagree: \(why)")
+    }
+}
+
+public struct StageDefinitionError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// Test-only fault injection points. Production wiring leaves them nil.
@@ -99,6 +125,7 @@ public final class StageRunner: Sendable {
     /// Runs the stage's loops, and `first` (services stopped before the consumer, e.g. an HTTP server that writes to
     /// the outbox), as one group until SIGTERM/SIGINT. Call `migrate()` first. Throws when any of them failed.
     public func run(stoppingFirst first: [ServiceGroupConfiguration.ServiceConfiguration] = []) async throws {
+        try definition.checkRoutes()
         signal(SIGPIPE, SIG_IGN)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: loops().map(\.configuration) + first, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -243,9 +243,13 @@ final class StageWorker {
             ])
             return (.refused(reason: why, kind: "forged"), origin)
         }
+        var log = logger
+        log[metadataKey: "message.id"] = "\(header.id)"
+        log[metadataKey: "message.type"] = "\(header.type)"
+        if let c = header.correlationId { log[metadataKey: "refund.id"] = "\(c)" }
         return (.accepted(IncomingMessage(header: header, routingKey: origin.routingKey,
                                           validatedUserId: origin.publisher, redelivered: delivery.redelivered,
-                                          body: delivery.body)), origin)
+                                          body: delivery.body, logger: log)), origin)
     }
 
     /// One transaction for the window. `isolating`: each message under a savepoint, so one whose handler fails is
@@ -261,7 +265,7 @@ final class StageWorker {
         }
         return try db.transaction { db in
             var outcome = WindowOutcome()
-            let tx = StageTransaction(db: db, sql: sql)
+            let tx = StageTransaction(db: db, sql: sql, logger: logger)
             var fresh = ids.isEmpty ? [] : Set(try db.query(sql.insertInboxIds, [PostgresArray.text(ids)])
                 .map { try $0.string("message_id") })
             for (delivery, (c, origin)) in zip(window, checked) {
@@ -276,10 +280,8 @@ final class StageWorker {
                 case .accepted(let m):
                     message = m
                 }
-                var log = logger
-                log[metadataKey: "message.id"] = "\(message.header.id)"
-                log[metadataKey: "message.type"] = "\(message.header.type)"
-                if let c = message.header.correlationId { log[metadataKey: "refund.id"] = "\(c)" }
+                let log = message.logger
+                tx.logger = log
                 guard fresh.remove(message.header.id.description) != nil else {
                     outcome.duplicates += 1
                     outcome.messages.append((message.header.type, "duplicate", nil, nil))
@@ -289,9 +291,9 @@ final class StageWorker {
                 do {
                     let started = DispatchTime.now().uptimeNanoseconds
                     if isolating {
-                        try tx.isolated { _ in try self.definition.handler.handle(message, in: tx) }
+                        try tx.isolated { _ in try self.definition.routes.handle(message, in: tx) }
                     } else {
-                        try definition.handler.handle(message, in: tx)
+                        try definition.routes.handle(message, in: tx)
                     }
                     outcome.messages.append((message.header.type, "handled", nil,
                                              DispatchTime.now().uptimeNanoseconds - started))
@@ -334,6 +336,7 @@ final class StageWorker {
         let notice = DeadLetterNotice(routingKey: origin.routingKey, validatedUserId: origin.publisher,
                                       messageId: d.messageId, correlationId: d.correlationId, reason: reason,
                                       body: d.body.count <= settings.maxMessageBytes ? d.body : [])
+        tx.logger = logger
         do {
             try tx.isolated { _ in try self.definition.handler.deadLettered(notice, in: tx) }
         } catch {

@@ -19,33 +19,29 @@ struct ProbeHandler: StageHandler {
     let queue: String
     let delayMicros: UInt32
 
-    func handle(_ message: IncomingMessage, in tx: StageTransaction) throws {
-        switch message.header.type {
-        case "probe.increment":
-            let envelope = try message.decode(ProbePayload.self)
-            if delayMicros > 0 { usleep(delayMicros) }
-            // A failure an operator can mend (delete the key from `blocked`), then replay the dead letter.
-            if !(try tx.db.query("SELECT 1 AS one FROM blocked WHERE key = $1", [envelope.payload.key]).isEmpty) {
-                throw StageError.permanent("key \(envelope.payload.key) is blocked")
+    var routes: MessageRoutes {
+        MessageRoutes()
+            .on("probe.increment", ProbePayload.self) { p, message, tx in
+                if delayMicros > 0 { usleep(delayMicros) }
+                // A failure an operator can mend (delete the key from `blocked`), then replay the dead letter.
+                if !(try tx.db.query("SELECT 1 AS one FROM blocked WHERE key = $1", [p.key]).isEmpty) {
+                    throw StageError.permanent("key \(p.key) is blocked")
+                }
+                try tx.db.query("""
+                    INSERT INTO effects (key, count) VALUES ($1, 1)
+                    ON CONFLICT (key) DO UPDATE SET count = effects.count + 1
+                    """, [p.key])
+                try tx.publish("probe.\(queue).out", Envelope(type: "probe.done", correlationId: p.key, payload: p))
             }
-            try tx.db.query("""
-                INSERT INTO effects (key, count) VALUES ($1, 1)
-                ON CONFLICT (key) DO UPDATE SET count = effects.count + 1
-                """, [envelope.payload.key])
-            try tx.publish("probe.\(queue).out", Envelope(type: "probe.done", correlationId: envelope.payload.key,
-                                                          payload: envelope.payload))
-        case "probe.crash":
             // A message that kills its consumer every time (before commit): only the broker's delivery limit ends it.
-            _exit(3)
-        case "probe.schedule":
+            .onRaw("probe.crash") { _, _ in _exit(3) }
             // A timer of the kind named by the key: probe-ok counts its firing, probe-fail throws, probe-crash dies.
-            let envelope = try message.decode(ProbePayload.self)
-            try tx.schedule(kind: envelope.payload.key, key: envelope.id.description, dueAt: Date())
-        case "probe.poison":
-            throw StageError.permanent("probe refuses poison for 13800138000 / someone@example.com")
-        default:
-            throw StageError.permanent("no handler for type \(message.header.type)")
-        }
+            .on("probe.schedule", ProbePayload.self) { p, message, tx in
+                try tx.schedule(kind: p.key, key: message.header.id.description, dueAt: Date())
+            }
+            .onRaw("probe.poison") { _, _ in
+                throw StageError.permanent("probe refuses poison for 13800138000 / someone@example.com")
+            }
     }
 
     func fire(_ deadline: Deadline, in tx: StageTransaction) throws {

@@ -44,7 +44,7 @@ struct TokenTable: Sendable {
     let jwt: JWTVerifier?
     static let minimumTokenLength = 22
 
-    init(_ env: Environment) throws {
+    init(_ env: SettingsSource) throws {
         var map: [String: Entry] = [:]
         let raw = env.values["API_TOKENS"] ?? ""
         let problem = "each entry is sha256:<64 hex digits of the token>=buyer:<id> or =reviewer:<id>, optionally "

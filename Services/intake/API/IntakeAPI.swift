@@ -33,13 +33,13 @@ struct IntakeAPI: Sendable {
             ?? .original
         let giftReturned = try input.bool("giftReturned") ?? false
         // The whole body is kept with the key: "same request" means the same bytes, no hash collisions to reason about.
-        let hash = String(decoding: body, as: UTF8.self)
+        let requestBody = String(decoding: body, as: UTF8.self)
         let schema = schema
         return try await pool.withConnection { db in
             try StageTransaction.run(on: db, schema: schema) { tx -> (Int, [UInt8]) in
                 let repo = RefundRepository(db: tx.db)
                 if let first = try repo.idempotent(caller: caller.key, key: idempotencyKey) {
-                    guard first.hash == hash else {
+                    guard first.requestBody == requestBody else {
                         throw APIError.conflict("idempotency_key_reused",
                                                 "this Idempotency-Key was used for a different request")
                     }
@@ -98,7 +98,7 @@ struct IntakeAPI: Sendable {
                     step: RefundState.submitted.rawValue, at: MessageCoding.millis(now), actor: "buyer", rule: nil,
                     explanation: received.english, reason: received, kind: "action")])
                 let body = try Self.encode(view)
-                try repo.remember(caller: caller.key, key: idempotencyKey, hash: hash, status: 201,
+                try repo.remember(caller: caller.key, key: idempotencyKey, requestBody: requestBody, status: 201,
                                   body: String(decoding: body, as: UTF8.self))
                 return (201, body)
             }

@@ -56,7 +56,7 @@ struct JWTVerifier: Sendable {
     let issuer: String?
     let audience: String?
 
-    init?(_ env: Environment) throws {
+    init?(_ env: SettingsSource) throws {
         let secret = env.values["JWT_HS256_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         let publicKeyFile = env.values["JWT_PUBLIC_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         if let secret {

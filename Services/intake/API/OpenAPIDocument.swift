@@ -217,7 +217,7 @@ enum OpenAPIDocument {
         "/v1/messages": {
           "get": {"summary": "The buyer's in-app messages, newest first", "operationId": "messages",
                   "parameters": [{"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
-                  "responses": {"200": {"description": "the inbox", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Messages"}}}},
+                  "responses": {"200": {"description": "the buyer's in-app messages", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Messages"}}}},
                                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                                 "403": {"$ref": "#/components/responses/Error"}}}
         },

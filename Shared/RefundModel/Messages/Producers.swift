@@ -1,6 +1,7 @@
 /// Who may publish what on `refund.events` (ARCHITECTURE.md, "What a stage may accept from the bus: who sent it").
 ///
-/// This table is the one place that says it. Three things derive from it and must never disagree:
+/// The message catalogue (`MessageCatalogue`) is the one place that says it; this table is read from it, and three
+/// things derive from the table and must never disagree:
 /// - the broker's topic permissions: each AMQP user may publish only its own routing keys
 ///   (`scripts/stack` and the container provisioning read `Tools/provisioning/topic-permissions.tsv`, which a unit
 ///   test keeps equal to `Producers.topicPermissions()`);
@@ -46,36 +47,10 @@ extension ServiceName {
 }
 
 public enum Producers {
-    /// Routing key (exact, or a pattern ending in `*` for one more word) → the producers that may publish it.
-    /// Status steps are listed one by one: `refund.status.credited` only from payout, and so on.
-    public static let table: [(key: String, producers: Set<Producer>)] = {
-        var rows: [(String, Set<Producer>)] = [
-            (Topology.Key.orderPlaced, [.marketplace]),
-            (Topology.Key.orderPaid, [.marketplace]),
-            (Topology.Key.orderDelivered, [.marketplace]),
-            (Topology.Key.orderConsumed, [.marketplace]),
-            (Topology.Key.buyerProfile, [.marketplace]),
-            (Topology.Key.refundApplied, [.service(.intake)]),
-            (Topology.Key.evidenceAdded, [.service(.intake)]),
-            (Topology.Key.refundAppealed, [.service(.intake)]),
-            (Topology.Key.refundWithdrawn, [.service(.intake)]),
-            (Topology.Key.reviewerDecided, [.service(.intake)]),
-            (Topology.Key.fallbackChosen, [.service(.intake)]),
-            (Topology.Key.arbitrationDecided, [.service(.intake)]),
-            (Topology.Key.refundApproved, [.service(.autoReview)]),
-            (Topology.Key.refundVerified, [.service(.supplierVerification)]),
-            (Topology.Key.supplierRequest(supplier: "*"), [.service(.supplierVerification)]),
-            (Topology.Key.supplierReplyRefused(supplier: "*"), [.service(.supplierVerification)]),
-            (Topology.Key.supplierReply, [.supplier]),
-            (Topology.Key.inAppMessage, [.service(.notification)]),
-            (Topology.Key.refundIncident, [.service(.payout)]),
-            (Topology.Key.supplierRecord, [.service(.supplierVerification)]),
-        ]
-        for step in RefundState.allCases {
-            rows.append((Topology.Key.status(step.rawValue), Set(step.producers.map { Producer.service($0) })))
-        }
-        return rows
-    }()
+    /// Routing key (exact, or with `*` for one word) → the producers that may publish it: the message catalogue's
+    /// rows. Status steps are listed one by one: `refund.status.credited` only from payout, and so on.
+    public static let table: [(key: String, producers: Set<Producer>)] =
+        MessageCatalogue.kinds.map { ($0.routingKey, $0.producers) }
 
     /// Exact keys by name, built once: the check runs for every delivery.
     static let exact: [String: Set<Producer>] = Dictionary(

@@ -71,26 +71,14 @@ public enum Topology {
         public static func status(_ step: String) -> String { statusPrefix + step }
     }
 
-    /// The queue each service consumes, named as the service itself.
+    /// The queue each service consumes, named as the service itself, bound to what it consumes
+    /// (`MessageCatalogue`), in the catalogue's order.
     public static func queue(for service: ServiceName) -> QueueSpec {
-        switch service {
-        case .intake:
-            return QueueSpec(name: service.rawValue,
-                             bindings: [Key.orderPrefix + "*", Key.statusPrefix + "*", Key.inAppMessage,
-                                        Key.refundIncident, Key.supplierRecord])
-        case .autoReview:
-            return QueueSpec(name: service.rawValue, bindings: [
-                Key.refundApplied, Key.evidenceAdded, Key.refundAppealed, Key.refundWithdrawn, Key.reviewerDecided,
-            ])
-        case .supplierVerification:
-            return QueueSpec(name: service.rawValue,
-                             bindings: [Key.refundApproved, Key.supplierReply, Key.arbitrationDecided])
-        case .payout:
-            // order.placed: payout's own record of what each order paid (its caps), never the checked message's.
-            return QueueSpec(name: service.rawValue, bindings: [Key.refundVerified, Key.fallbackChosen, Key.orderPlaced])
-        case .notification:
-            return QueueSpec(name: service.rawValue, bindings: [Key.statusPrefix + "*", Key.buyerProfile])
+        var bindings: [String] = []
+        for kind in MessageCatalogue.consumed(by: service) where !bindings.contains(kind.binding) {
+            bindings.append(kind.binding)
         }
+        return QueueSpec(name: service.rawValue, bindings: bindings)
     }
 
     /// A supplier's own request queue: only that supplier's AMQP user may read it.

@@ -4,8 +4,8 @@ import StageRuntime
 /// Notification. Consumes `refund.status.*` and `buyer.profile`; publishes in-app messages (`notification.in-app`,
 /// kept by intake); sends SMS (HTTP gateway) and e-mail (SMTP) from one sender thread per channel; owns contacts,
 /// deliveries per event and channel, and refused addresses.
-enum Notification {
-    static func definition(_ env: Environment) throws -> StageDefinition {
+enum NotificationStage {
+    static func definition(_ env: SettingsSource) throws -> StageDefinition {
         let settings = try NotificationSettings(env)
         let sms = SMSGateway(url: settings.smsURL, timeout: Double(settings.gatewayTimeoutSeconds))
         let mail = SMTPMailer(url: settings.smtpURL, from: settings.mailFrom, messageIdDomain: settings.messageIdDomain,

@@ -3,12 +3,12 @@ import HTTPStage
 import RefundModel
 import StageRuntime
 
-/// The buyer's in-app inbox and follow-up tickets on overdue refunds (DOMAIN.md §6).
+/// The buyer's in-app messages (站内信) and follow-up tickets on overdue refunds (DOMAIN.md §6).
 extension IntakeAPI {
     func messages(caller: Caller, limit: Int) async throws -> [UInt8] {
         guard case .buyer(let buyerId) = caller else { throw APIError(.forbidden, "forbidden", "buyers only") }
         return try await pool.withConnection { db in
-            try Self.encode(["messages": try InboxRepository(db: db).messages(buyerId: buyerId, limit: limit)])
+            try Self.encode(["messages": try BuyerMessagesRepository(db: db).messages(buyerId: buyerId, limit: limit)])
         }
     }
 
@@ -31,22 +31,22 @@ extension IntakeAPI {
         let schema = schema, reviewOverdue = reviewOverdueSeconds
         return try await pool.withConnection { db in
             try StageTransaction.run(on: db, schema: schema) { tx in
-                let refunds = RefundRepository(db: tx.db), inbox = InboxRepository(db: tx.db)
+                let refunds = RefundRepository(db: tx.db), messages = BuyerMessagesRepository(db: tx.db)
                 guard let r = try refunds.refund(refundId, forUpdate: true), r.buyerId == buyerId else {
                     throw APIError.notFound("refund_not_found", "no such refund")
                 }
                 let now = Date()
-                guard let reason = Self.overdueReason(r, enteredAt: try inbox.enteredState(refundId, state: r.state),
+                guard let reason = Self.overdueReason(r, enteredAt: try messages.enteredState(refundId, state: r.state),
                                                       now: now, reviewOverdue: reviewOverdue) else {
                     throw APIError.conflict("not_overdue", "a follow-up ticket can be opened once the refund is overdue")
                 }
                 let ticketId = UUID()
-                guard try inbox.openTicket(ticketId, refund: refundId, buyerId: buyerId, reason: reason, note: note) else {
+                guard try messages.openTicket(ticketId, refund: refundId, buyerId: buyerId, reason: reason, note: note) else {
                     throw APIError.conflict("ticket_open", "this refund already has an open follow-up ticket")
                 }
                 try refunds.appendStep(refundId, step: "follow_up", at: now, actor: "buyer",
                                        because: .init(.ticketOpened, ["text": reason]))
-                return try Self.encode(try inbox.ticket(ticketId))
+                return try Self.encode(try messages.ticket(ticketId))
             }
         }
     }
@@ -55,7 +55,7 @@ extension IntakeAPI {
         guard case .reviewer = caller else { throw APIError(.forbidden, "forbidden", "reviewers only") }
         return try await pool.withConnection { db in
             let refunds = RefundRepository(db: db)
-            let items = try InboxRepository(db: db).openTickets().map { t -> [String: AnyEncodable] in
+            let items = try BuyerMessagesRepository(db: db).openTickets().map { t -> [String: AnyEncodable] in
                 let refund = try RefundID(t.refundId).flatMap { try refunds.refund($0) }
                 return ["ticket": AnyEncodable(t),
                         "refund": AnyEncodable(try refund.map {
@@ -73,15 +73,15 @@ extension IntakeAPI {
         let schema = schema
         return try await pool.withConnection { db in
             try StageTransaction.run(on: db, schema: schema) { tx in
-                let inbox = InboxRepository(db: tx.db)
-                guard let t = try inbox.ticket(ticketId, forUpdate: true), let refundId = RefundID(t.refundId) else {
+                let messages = BuyerMessagesRepository(db: tx.db)
+                guard let t = try messages.ticket(ticketId, forUpdate: true), let refundId = RefundID(t.refundId) else {
                     throw APIError.notFound("ticket_not_found", "no such ticket")
                 }
                 guard t.state == "open" else { throw APIError.conflict("ticket_closed", "the ticket is already closed") }
-                try inbox.closeTicket(ticketId, by: reviewerId, answer: answer)
+                try messages.closeTicket(ticketId, by: reviewerId, answer: answer)
                 try RefundRepository(db: tx.db).appendStep(refundId, step: "follow_up_answered", at: Date(),
                                                            actor: "reviewer:\(reviewerId)", because: .text(answer))
-                return try Self.encode(try inbox.ticket(ticketId))
+                return try Self.encode(try messages.ticket(ticketId))
             }
         }
     }

@@ -13,8 +13,9 @@ struct TicketRecord: Encodable, Sendable {
     var answer: String?
 }
 
-/// Every SQL statement of the in-app inbox and the follow-up tickets.
-struct InboxRepository {
+/// Every SQL statement of the buyer's in-app messages (站内信) and the follow-up tickets. ("Inbox" is the runtime's
+/// table of handled message ids, never this.)
+struct BuyerMessagesRepository {
     let db: PostgresConnection
 
     func saveMessage(_ m: InAppMessage) throws {
