@@ -130,8 +130,12 @@ let package = Package(
                           path: "Tools/notify-sandbox", swiftSettings: swiftSettings),
 
         // MARK: Tests
-        .testTarget(name: "RefundModelTests", dependencies: ["RefundModel", "ChannelSigning"], path: "Tests/RefundModelTests",
-                    swiftSettings: swiftSettings),
+        /// The unit tier: the pure parts (rules, wording, parsing, calendars, the message catalogue, the stage
+        /// runtime's routing), no servers, seconds (`swift test --filter UnitTests`). The services' own pure parts
+        /// are reached through `@testable import` of their executables.
+        .testTarget(name: "UnitTests",
+                    dependencies: ["RefundModel", "ChannelSigning", "AMQP", "StageRuntime", "Intake", "Notification"],
+                    path: "Tests/UnitTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "ComponentTests",
             dependencies: ["AMQP", "Postgres", "StageRuntime", "RefundModel", "ChannelSigning"],

@@ -66,7 +66,10 @@ extension Component {
             let doc = try s.http("GET", "/openapi.json", token: nil)
             #expect(doc.status == 200)
             let checker = SchemaChecker(document: try #require(doc.json["paths"] != nil ? doc.json : nil))
-            func check(_ method: String, _ template: String, _ r: ServiceProcesses.HTTPResult) {
+            /// The answer is the one this call must get (a documented answer with the wrong status is still wrong), and
+            /// its body matches the document's schema for that status.
+            func check(_ method: String, _ template: String, _ expected: Int, _ r: ServiceProcesses.HTTPResult) {
+                #expect(r.status == expected, "\(method) \(template) answered \(r.status), expected \(expected)")
                 guard let schema = checker.responseSchema(method, template, r.status) else {
                     Issue.record("\(method) \(template) answered \(r.status), which the document does not list")
                     return
@@ -86,50 +89,50 @@ extension Component {
                                    body: s.json(IntakeAPITests.applyBody(o, reason: .notAsDescribed,
                                                                          evidence: [.productPage, .differenceProof])),
                                    headers: ["Idempotency-Key": UUID().uuidString])
-            check("post", "/v1/refunds", apply)
+            check("post", "/v1/refunds", 201, apply)
             let id = try #require(apply.json["id"] as? String)
             _ = try s.waitForRefund(id, token: b1) { ($0["state"] as? String) == "manual_review" }
-            check("get", "/v1/refunds/{id}", try s.http("GET", "/v1/refunds/\(id)", token: b1))
-            check("get", "/v1/refunds", try s.http("GET", "/v1/refunds?order=\(o)", token: b1))
-            check("get", "/v1/review/queue", try s.http("GET", "/v1/review/queue", token: r1))
-            check("post", "/v1/refunds/{id}/evidence",
+            check("get", "/v1/refunds/{id}", 200, try s.http("GET", "/v1/refunds/\(id)", token: b1))
+            check("get", "/v1/refunds", 200, try s.http("GET", "/v1/refunds?order=\(o)", token: b1))
+            check("get", "/v1/review/queue", 200, try s.http("GET", "/v1/review/queue", token: r1))
+            check("post", "/v1/refunds/{id}/evidence", 200,
                   try s.http("POST", "/v1/refunds/\(id)/evidence", token: b1,
                              body: s.json(["evidence": [["kind": "other", "text": "chat log"]]])))
-            check("post", "/v1/review/{id}/decision",
+            check("post", "/v1/review/{id}/decision", 202,
                   try s.http("POST", "/v1/review/\(id)/decision", token: r1,
                              body: s.json(["decision": "reject", "reason": "matches the page"])))
             _ = try s.waitForRefund(id, token: b1) { ($0["state"] as? String) == "rejected" }
-            check("post", "/v1/refunds/{id}/appeal",
+            check("post", "/v1/refunds/{id}/appeal", 200,
                   try s.http("POST", "/v1/refunds/\(id)/appeal", token: b1, body: s.json(["note": "look again"])))
             // Errors.
-            check("post", "/v1/refunds", try s.http("POST", "/v1/refunds", token: b1, body: Data("{".utf8),
+            check("post", "/v1/refunds", 400, try s.http("POST", "/v1/refunds", token: b1, body: Data("{".utf8),
                                                     headers: ["Idempotency-Key": "e1"]))
-            check("post", "/v1/refunds", try s.http("POST", "/v1/refunds", token: nil, body: Data("{}".utf8),
+            check("post", "/v1/refunds", 401, try s.http("POST", "/v1/refunds", token: nil, body: Data("{}".utf8),
                                                     headers: ["Idempotency-Key": "e2"]))
-            check("get", "/v1/refunds/{id}", try s.http("GET", "/v1/refunds/\(UUID())", token: b1))
-            check("post", "/v1/refunds/{id}/appeal",
+            check("get", "/v1/refunds/{id}", 404, try s.http("GET", "/v1/refunds/\(UUID())", token: b1))
+            check("post", "/v1/refunds/{id}/appeal", 409,
                   try s.http("POST", "/v1/refunds/\(id)/appeal", token: b1, body: s.json(["note": "again"])))
-            check("get", "/v1/review/queue", try s.http("GET", "/v1/review/queue", token: b1))
+            check("get", "/v1/review/queue", 403, try s.http("GET", "/v1/review/queue", token: b1))
             // Inbox and follow-up tickets.
-            check("get", "/v1/messages", try s.http("GET", "/v1/messages?limit=5", token: b1))
-            check("get", "/v1/messages", try s.http("GET", "/v1/messages", token: r1))
+            check("get", "/v1/messages", 200, try s.http("GET", "/v1/messages?limit=5", token: b1))
+            check("get", "/v1/messages", 403, try s.http("GET", "/v1/messages", token: r1))
             // A limit that is not a whole number in 1...200 is refused, as the document says, not read as the default.
             for bad in ["true", "0", "201", "1.5", ""] {
                 let r = try s.http("GET", "/v1/messages?limit=\(bad)", token: b1)
                 #expect(r.status == 400, "limit=\(bad) answered \(r.status)")
-                check("get", "/v1/messages", r)
+                check("get", "/v1/messages", 400, r)
             }
-            check("post", "/v1/refunds/{id}/follow-up",
+            check("post", "/v1/refunds/{id}/follow-up", 409,
                   try s.http("POST", "/v1/refunds/\(id)/follow-up", token: b1, body: s.json(["note": "news?"])))
             try TestStack.database().query(
                 "UPDATE intake.timeline SET at = at - interval '49 hours' WHERE refund_id = $1::uuid", [id])
             let ticket = try s.http("POST", "/v1/refunds/\(id)/follow-up", token: b1, body: s.json(["note": "news?"]))
-            check("post", "/v1/refunds/{id}/follow-up", ticket)
-            check("get", "/v1/review/tickets", try s.http("GET", "/v1/review/tickets", token: r1))
-            check("post", "/v1/review/tickets/{id}/close",
+            check("post", "/v1/refunds/{id}/follow-up", 201, ticket)
+            check("get", "/v1/review/tickets", 200, try s.http("GET", "/v1/review/tickets", token: r1))
+            check("post", "/v1/review/tickets/{id}/close", 200,
                   try s.http("POST", "/v1/review/tickets/\(ticket.json["id"] as? String ?? "")/close", token: r1,
                              body: s.json(["answer": "decided today"])))
-            check("post", "/v1/refunds/{id}/withdraw", try s.http("POST", "/v1/refunds/\(id)/withdraw", token: b1))
+            check("post", "/v1/refunds/{id}/withdraw", 200, try s.http("POST", "/v1/refunds/\(id)/withdraw", token: b1))
         }
     }
 }

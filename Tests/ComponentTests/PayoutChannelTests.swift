@@ -54,6 +54,7 @@ extension Component.PayoutTests {
         #expect(try s.wait(other, "credited")["state"] as? String == "credited")
         let credited = try s.wait(dup, "credited")
         #expect(credited["state"] as? String == "credited")
+        #expect(try s.faultsFired("dup-callback").contains(dupOrder), "the duplicate callback was never injected")
         #expect(Self.steps(credited).filter { $0["step"] as? String == "credited" }.count == 1)
         let dupNo = try Self.requestNo(dup)
         #expect(try TestStack.eventually(10) {
@@ -86,7 +87,7 @@ extension Component.PayoutTests {
         #expect((step["explanation"] as? String)?.contains("daily batch at") == true)
         let db = try TestStack.database()
         let sendAt = try db.query("SELECT send_at FROM payout.payouts WHERE refund_id = $1::uuid", [id])[0].date("send_at")
-        let batch = BatchWindows(setting: "bank_card=03:00")!.sendTime(channel: .bankCard, now: Date())
+        let batch = ArrivalOracle.next(hour: 3, minute: 0, after: Date())
         #expect(abs(sendAt.timeIntervalSince(batch)) < 1 && sendAt > Date(), "the next 03:00, not now")
         Thread.sleep(forTimeInterval: 1)
         #expect(try s.payments(order: order).isEmpty, "nothing is sent before the batch")

@@ -118,7 +118,7 @@ extension Component {
                 }
                 let step = try #require(Self.steps(processing).last { $0["step"] as? String == "processing" })
                 let next = try #require((step["expectedNextBy"] as? String).flatMap(TestStack.date))
-                let expected = ArrivalCalendar().expectedArrival(channel: channel, paidOutAt: Date())
+                let expected = ArrivalOracle.defaultArrival(channel.rawValue, paidOutAt: Date())
                 #expect(abs(next.timeIntervalSince(expected)) < 120, "\(channel): arrival \(next) vs \(expected)")
                 let credited = try s.wait(id, "credited")
                 #expect(credited["state"] as? String == "credited", "\(channel)")
@@ -194,6 +194,7 @@ extension Component.PayoutTests {
         defer { s.stop() }
         let (id, order) = try s.refund(channel: .alipay, order: TestStack.unique("refused"))
         let failed = try s.wait(id, "payout_failed")
+        #expect(try s.faultsFired("refused").contains(order), "the channel's refusal was never injected")
         #expect(Self.steps(failed).last?["explanation"] as? String ?? "" == "the alipay channel refused the refund: "
             + "choose your platform balance (instant) or another account")
         #expect(try s.upstream.http("POST", "/v1/refunds/\(id)/fallback", token: Component.IntakeAPITests.b1,
