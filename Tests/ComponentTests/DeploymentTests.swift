@@ -1,4 +1,5 @@
 import Foundation
+import RefundModel
 import Testing
 
 extension Component {
@@ -27,15 +28,15 @@ extension Component {
             #expect(r.status == 0, "\(r.output)")
             let services = try Self.config(Self.secrets, ["--services"])
             let names = Set(services.output.split(separator: "\n").map(String.init))
-            for s in ["rabbitmq", "postgres", "provision", "intake", "auto-review", "supplier-verification", "payout",
-                      "notification", "payment-sandbox", "notify-sandbox", "supplier-sandbox"] {
+            for s in ["rabbitmq", "postgres", "provision", "payment-sandbox", "notify-sandbox", "supplier-sandbox"]
+                + ServiceName.allCases.map(\.rawValue) {
                 #expect(names.contains(s), "compose lacks \(s)")
             }
             // The resolved file as JSON (PyYAML comes with docker-compose), to look at each service.
             let json = try TestStack.run("/bin/sh", ["-c", "printf '%s' \"$0\" | python3 -c 'import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin)))'", r.output])
             let root = (try? JSONSerialization.jsonObject(with: Data(json.output.utf8))) as? [String: Any] ?? [:]
             let defs = root["services"] as? [String: [String: Any]] ?? [:]
-            for s in ["intake", "auto-review", "supplier-verification", "payout", "notification"] {
+            for s in ServiceName.allCases.map(\.rawValue) {
                 let test = ((defs[s]?["healthcheck"] as? [String: Any])?["test"] as? [String]) ?? []
                 #expect(test.contains("http://127.0.0.1:8081/ready"), "\(s) has no /ready health check: \(test)")
                 let after = (defs[s]?["depends_on"] as? [String: [String: String]]) ?? [:]

@@ -7,15 +7,15 @@
 #   - docker-compose.yml: the postgres container's first start (/docker-entrypoint-initdb.d, as superuser);
 #   - scripts/stack: the local servers of scripts/run, the tests and the benchmark.
 # Connection: libpq's PGHOST/PGPORT/PGUSER/PGDATABASE (defaulting to the official image's POSTGRES_USER and
-# POSTGRES_DB). Passwords: INTAKE_DB_PASSWORD, REVIEW_DB_PASSWORD, SUPPLIER_DB_PASSWORD, PAYOUT_DB_PASSWORD,
-# NOTIFICATION_DB_PASSWORD.
+# POSTGRES_DB). The roles: one per line of services.tsv (SERVICES_TSV: its path; the schema column), each with its
+# password in <SCHEMA>_DB_PASSWORD: INTAKE_DB_PASSWORD, REVIEW_DB_PASSWORD, SUPPLIER_DB_PASSWORD, …
 set -eu
 export PGUSER="${PGUSER:-${POSTGRES_USER:-postgres}}" PGDATABASE="${PGDATABASE:-${POSTGRES_DB:-refunds}}"
 # Quiet on a second run ("schema already exists, skipping" is expected there).
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-for pair in intake:"$INTAKE_DB_PASSWORD" review:"$REVIEW_DB_PASSWORD" supplier:"$SUPPLIER_DB_PASSWORD" \
-            payout:"$PAYOUT_DB_PASSWORD" notification:"$NOTIFICATION_DB_PASSWORD"; do
-  role=${pair%%:*}; pw=${pair#*:}
+for role in $(grep -v '^#' "${SERVICES_TSV:?set SERVICES_TSV to Tools/provisioning/services.tsv}" | cut -f2); do
+  var=$(echo "$role" | tr 'a-z' 'A-Z')_DB_PASSWORD
+  pw=$(eval "printf '%s' \"\${$var:?set $var}\"")
   psql -v ON_ERROR_STOP=1 -q -v role="$role" -v pw="$pw" -v db="$PGDATABASE" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
 ALTER ROLE :"role" WITH LOGIN PASSWORD :'pw';

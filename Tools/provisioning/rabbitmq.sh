@@ -13,11 +13,13 @@
 #
 # Settings: RABBITMQ_API (default http://rabbitmq:15672/api), RABBITMQ_DEFAULT_USER/RABBITMQ_DEFAULT_PASS (an
 # administrator), <SERVICE>_AMQP_PASSWORD for the five services, MARKETPLACE_AMQP_PASSWORD, SUPPLIER_CREDENTIALS
-# (id=password,…), TOPIC_PERMISSIONS (default: topic-permissions.tsv beside this script).
+# (id=password,…), TOPIC_PERMISSIONS (default: topic-permissions.tsv beside this script), SERVICES_TSV (default:
+# services.tsv beside it: the services, one AMQP user each).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 API=${RABBITMQ_API:-http://rabbitmq:15672/api}
 TSV=${TOPIC_PERMISSIONS:-$here/topic-permissions.tsv}
+SERVICES_TSV=${SERVICES_TSV:-$here/services.tsv}
 VHOST=refunds
 
 api() {
@@ -46,7 +48,7 @@ supplier() {
 all() {
   api "vhosts/$VHOST" '{}'
   api "permissions/$VHOST/$RABBITMQ_DEFAULT_USER" '{"configure":".*","write":".*","read":".*"}'
-  for user in intake auto-review supplier-verification payout notification; do
+  for user in $(grep -v '^#' "$SERVICES_TSV" | cut -f1); do
     var=$(echo "$user" | tr 'a-z-' 'A-Z_')_AMQP_PASSWORD
     pw=$(required "$var")
     extra=""; [ "$user" = supplier-verification ] && extra='|supplier\\..*'
