@@ -57,10 +57,16 @@ let package = Package(
             name: "COpenSSL", path: "Shared/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
 
+        /// The SMTP send (libcurl's variadic setopt, which Swift cannot call), as a C target of its own.
+        .target(name: "CSMTP", dependencies: ["CCurl"], path: "Shared/CSMTP"),
+
         // MARK: Shared libraries: C -> wrappers -> runtime -> services
         .target(name: "RefundModel", path: "Shared/RefundModel", swiftSettings: swiftSettings),
-        .target(name: "AMQP", dependencies: ["CRabbitMQ"], path: "Shared/AMQP", swiftSettings: swiftSettings),
-        .target(name: "Postgres", dependencies: ["CLibPQ"], path: "Shared/Postgres", swiftSettings: swiftSettings),
+        /// Swift strings as C string arrays for the two C wrappers below.
+        .target(name: "CStrings", path: "Shared/CStrings", swiftSettings: swiftSettings),
+        .target(name: "AMQP", dependencies: ["CRabbitMQ", "CStrings"], path: "Shared/AMQP", swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "CStrings"], path: "Shared/Postgres",
+                swiftSettings: swiftSettings),
         .target(
             name: "StageRuntime",
             dependencies: ["AMQP", "Postgres", "RefundModel", .product(name: "Logging", package: "swift-log"),
@@ -93,7 +99,7 @@ let package = Package(
             name: "Payout",
             dependencies: ["HTTPStage", "ChannelSigning", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/payout", exclude: ["CHANNELS.md"], swiftSettings: swiftSettings),
-        .executableTarget(name: "Notification", dependencies: ["StageRuntime", "CCurl"], path: "Services/notification",
+        .executableTarget(name: "Notification", dependencies: ["StageRuntime", "CSMTP"], path: "Services/notification",
                           swiftSettings: swiftSettings),
 
         // MARK: Tools
@@ -109,11 +115,11 @@ let package = Package(
                           path: "Tools/refundctl", swiftSettings: swiftSettings),
 
         /// Drives a few refunds through a running system and prints their timelines (scripts/run's last step).
-        .executableTarget(name: "RefundDemo", dependencies: ["AMQP", "RefundModel"], path: "Tools/demo",
+        .executableTarget(name: "RefundDemo", dependencies: ["AMQP", "RefundModel", "StageRuntime"], path: "Tools/demo",
                           exclude: ["world.sh"], swiftSettings: swiftSettings),
 
         /// A burst of refunds through a running platform, then its invariants checked (scale-out, chaos, bench).
-        .executableTarget(name: "RefundLoad", dependencies: ["AMQP", "RefundModel", "ChannelSigning"],
+        .executableTarget(name: "RefundLoad", dependencies: ["AMQP", "RefundModel", "ChannelSigning", "StageRuntime"],
                           path: "Tools/refund-load", swiftSettings: swiftSettings),
 
         /// Plays supplier systems over AMQP, each with its own credentials (confirm, used, partial, late, silent…).

@@ -51,13 +51,6 @@ struct RefundRepository {
     static let encoder = MessageCoding.encoder()
     static let decoder = MessageCoding.decoder()
 
-    /// States in which a refund waits for a human: the reviewer queue, and what counts as "in review" for overdue.
-    static let reviewStates: [RefundState] = [.manualReview, .appealed, .disputed]
-
-    /// States whose amount is promised or paid: they count against what the order can still give back.
-    static let committedStates = ["approved", "supplier_verification", "disputed", "processing", "payout_failed",
-                                  "credited"]
-
     // MARK: Orders
 
     func saveOrder(_ facts: OrderFacts) throws {
@@ -131,7 +124,7 @@ struct RefundRepository {
             SELECT \(Self.columns) FROM refunds WHERE state = ANY($2::text[])
             ORDER BY (expected_next_by IS NOT NULL AND expected_next_by < $1::timestamptz) DESC, created_at
             LIMIT 200
-            """, [now, PostgresArray.text(Self.reviewStates.map(\.rawValue))]).map(record)
+            """, [now, PostgresArray.text(RefundState.awaitingReviewer.map(\.rawValue))]).map(record)
     }
 
     /// The buyer's refunds by state, for the reviewer.
@@ -152,10 +145,11 @@ struct RefundRepository {
                        AS order_fen,
                    coalesce(sum(coalesce(amount_fen, requested_fen, 0))
                             FILTER (WHERE state = ANY($2::text[]) AND line_id = $3), 0)::bigint AS line_fen,
-                   coalesce(bool_or(line_id = $3 AND state NOT IN ('credited', 'withdrawn', 'rejected_final')), false)
+                   coalesce(bool_or(line_id = $3 AND NOT state = ANY($4::text[])), false)
                        AS open_on_line
             FROM refunds WHERE order_id = $1
-            """, [orderId, PostgresArray.text(Self.committedStates), lineId])[0]
+            """, [orderId, PostgresArray.text(RefundState.committed.map(\.rawValue)), lineId,
+                  PostgresArray.text(RefundState.terminal.map(\.rawValue))])[0]
         return (try row.int64("order_fen"), try row.int64("line_fen"), try row.bool("open_on_line"))
     }
 

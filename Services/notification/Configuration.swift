@@ -1,4 +1,5 @@
 import Foundation
+import RefundModel
 import StageRuntime
 
 /// Notification's settings (DOMAIN.md §6).
@@ -40,7 +41,7 @@ struct NotificationSettings: Sendable {
         }
         smtpStartTLS = try env.int("SMTP_STARTTLS", default: 0, range: 0...1) == 1
         mailFrom = try env.string("MAIL_FROM", default: "refunds@marketplace.example")
-        guard NotificationHandler.email(mailFrom) != nil else {
+        guard ContactAddress.email(mailFrom) != nil else {
             throw ConfigurationError(setting: "MAIL_FROM", problem: "must be an e-mail address")
         }
         messageIdDomain = try env.string("MAIL_MESSAGE_ID_DOMAIN", default: String(mailFrom.split(separator: "@").last ?? ""))

@@ -1,4 +1,4 @@
-import CCurl
+import CSMTP
 import Foundation
 import StageRuntime
 
@@ -51,7 +51,7 @@ struct SMTPMailer: Gateway {
     func send(_ d: Delivery) -> SendResult {
         let message = Self.compose(d, from: from, messageIdDomain: messageIdDomain)
         var code: Int = 0
-        var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var error = [CChar](repeating: 0, count: Int(CREFUND_SMTP_ERROR_SIZE) + 1)
         let rc = message.withCString { text in
             crefund_smtp_send(url, "<\(from)>", "<\(d.address)>", text, strlen(text), timeout, &code, &error, caFile,
                               requireStartTLS ? 1 : 0)

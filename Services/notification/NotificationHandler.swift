@@ -13,8 +13,8 @@ struct NotificationHandler: StageHandler {
             .on(MessageType.buyerProfile, BuyerProfile.self) { p, _, tx in
                 guard !p.buyerId.isEmpty, p.buyerId.count <= 200 else { throw StageError.permanent("buyer id missing") }
                 try DeliveryRepository(db: tx.db).saveContact(BuyerProfile(
-                    buyerId: p.buyerId, phone: Self.phone(p.phone), email: Self.email(p.email), locale: p.locale,
-                    updatedAt: p.updatedAt))
+                    buyerId: p.buyerId, phone: ContactAddress.mobile(p.phone), email: ContactAddress.email(p.email),
+                    locale: p.locale, updatedAt: p.updatedAt))
             }
             .on(MessageType.refundStatus, RefundStatusEvent.self) { e, message, tx in
                 try notify(e, eventId: message.header.id.description, repo: DeliveryRepository(db: tx.db), tx: tx)
@@ -43,19 +43,5 @@ struct NotificationHandler: StageHandler {
                                           state: "pending"))
         }
         try repo.add(deliveries, eventId: eventId, buyerId: e.buyerId, refundId: e.refundId, step: e.step)
-    }
-
-    /// A mainland mobile number (11 digits starting with 1), or nothing: a malformed one is dropped, not sent to.
-    static func phone(_ raw: String?) -> String? {
-        guard let digits = raw?.filter({ $0 != " " && $0 != "-" }), digits.count == 11, digits.first == "1",
-              digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return digits
-    }
-
-    /// A plausible address without characters that could inject SMTP commands or headers.
-    static func email(_ raw: String?) -> String? {
-        guard let e = raw?.trimmingCharacters(in: .whitespaces), e.count <= 254, e.split(separator: "@").count == 2,
-              e.allSatisfy({ $0.isASCII && !$0.isWhitespace && !"<>\r\n,;\"".contains($0) }) else { return nil }
-        return e
     }
 }

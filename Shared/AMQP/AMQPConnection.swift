@@ -1,4 +1,5 @@
 import CRabbitMQ
+import CStrings
 import Foundation
 
 /// One AMQP connection with one channel, owned by exactly one thread (rabbitmq-c is not thread-safe and services
@@ -157,11 +158,33 @@ public final class AMQPConnection {
 
     /// Declares a durable queue: quorum with a dead-letter route and delivery limit, or classic when `quorum` is off
     /// (DLQs are quorum too, without their own dead-letter route).
+    /// A durable queue. A quorum queue (replicated, with a delivery limit) may dead-letter, at least once, to
+    /// `deadLetterExchange` under `deadLetterRoutingKey`; it then refuses publishes when full rather than dropping
+    /// its oldest messages (`reject-publish`), so a publisher's confirm says whether a message is really in.
     public func declareQueue(_ name: String, quorum: Bool = true, deadLetterExchange: String? = nil,
                              deadLetterRoutingKey: String? = nil, deliveryLimit: Int = 0) throws {
+        var strings: [(String, String)] = [], ints: [(String, Int64)] = []
+        if quorum {
+            strings.append(("x-queue-type", "quorum"))
+            if let dlx = deadLetterExchange, !dlx.isEmpty {
+                strings += [("x-dead-letter-exchange", dlx), ("x-dead-letter-routing-key", deadLetterRoutingKey ?? ""),
+                            ("x-dead-letter-strategy", "at-least-once"), ("x-overflow", "reject-publish")]
+            }
+            if deliveryLimit > 0 { ints.append(("x-delivery-limit", Int64(deliveryLimit))) }
+        }
         let c = try handle()
-        let rc = crmq_declare_queue(c, channel, name, quorum ? 1 : 0, deadLetterExchange ?? "",
-                                    deadLetterRoutingKey ?? "", Int64(deliveryLimit))
+        let intValues = ints.map(\.1)
+        let rc = withCStrings(strings.map(\.0)) { sk in
+            withCStrings(strings.map(\.1)) { sv in
+                withCStrings(ints.map(\.0)) { ik in
+                    var sk = sk, sv = sv, ik = ik
+                    return intValues.withUnsafeBufferPointer { iv in
+                        crmq_declare_queue(c, channel, name, &sk, &sv, Int32(strings.count), &ik, iv.baseAddress,
+                                           Int32(ints.count))
+                    }
+                }
+            }
+        }
         if rc != 0 { try checkRPC("queue.declare \(name)") }
     }
 
@@ -492,11 +515,4 @@ final class GenerationCounter: @unchecked Sendable {
         value += 1
         return value
     }
-}
-
-/// Passes Swift strings to C as an array of `const char *` that lives for the call.
-func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    let owned: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    defer { for p in owned { free(p) } }
-    return body(owned.map { $0.map { UnsafePointer($0) } })
 }

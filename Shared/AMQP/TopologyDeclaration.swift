@@ -4,30 +4,31 @@ public struct QueueDeclaration: Sendable, Equatable {
     public var name: String
     public var bindings: [String]
     public var deliveryLimit: Int
-    /// What the broker dead-letters (delivery limit) goes first to `<queue>.quarantine`, where the owning service
-    /// masks personal data before it reaches `<queue>.dlq`; without it, straight to the DLQ (queues whose messages
-    /// carry none, such as supplier requests).
-    public var quarantine: Bool
+    /// Where the queue's dead letters end (the names are the platform's: `Topology`).
+    public var deadLetterQueue: String
+    /// What the broker dead-letters (delivery limit) goes first to this queue, where the owning service masks
+    /// personal data before it reaches the DLQ; nil: straight to the DLQ (queues whose messages carry none, such as
+    /// supplier requests).
+    public var quarantineQueue: String?
     /// Also bound on the dead-letter exchange under this key: where an operator's replay of one of the queue's dead
     /// letters comes back in (nil: no replays, e.g. supplier request queues).
     public var replayRoutingKey: String?
 
-    public init(name: String, bindings: [String], deliveryLimit: Int, quarantine: Bool = false,
-                replayRoutingKey: String? = nil) {
+    public init(name: String, bindings: [String], deliveryLimit: Int, deadLetterQueue: String,
+                quarantineQueue: String? = nil, replayRoutingKey: String? = nil) {
         self.name = name
         self.bindings = bindings
         self.deliveryLimit = deliveryLimit
-        self.quarantine = quarantine
+        self.deadLetterQueue = deadLetterQueue
+        self.quarantineQueue = quarantineQueue
         self.replayRoutingKey = replayRoutingKey
     }
-
-    public var deadLetterQueue: String { name + ".dlq" }
-    public var quarantineQueue: String { name + ".quarantine" }
 }
 
 extension AMQPConnection {
     /// The events exchange (topic), the dead-letter exchange (direct), then for each queue: its quorum queue
-    /// dead-lettering at-least-once to `<queue>.dlq` after `deliveryLimit` deliveries, the DLQ, and the bindings.
+    /// dead-lettering at-least-once to its DLQ (through its quarantine, if any) after `deliveryLimit` deliveries, the
+    /// DLQ, and the bindings.
     public func declare(eventsExchange: String, deadLetterExchange: String, queues: [QueueDeclaration]) throws {
         try declareExchange(eventsExchange, type: "topic")
         try declareExchange(deadLetterExchange, type: "direct")
@@ -35,10 +36,10 @@ extension AMQPConnection {
             try declareQueue(q.deadLetterQueue, quorum: true)
             try bindQueue(q.deadLetterQueue, exchange: deadLetterExchange, routingKey: q.name)
             var brokerDeadLetters = q.name
-            if q.quarantine {
-                try declareQueue(q.quarantineQueue, quorum: true)
-                try bindQueue(q.quarantineQueue, exchange: deadLetterExchange, routingKey: q.quarantineQueue)
-                brokerDeadLetters = q.quarantineQueue
+            if let quarantine = q.quarantineQueue {
+                try declareQueue(quarantine, quorum: true)
+                try bindQueue(quarantine, exchange: deadLetterExchange, routingKey: quarantine)
+                brokerDeadLetters = quarantine
             }
             try declareQueue(q.name, quorum: true, deadLetterExchange: deadLetterExchange,
                              deadLetterRoutingKey: brokerDeadLetters, deliveryLimit: q.deliveryLimit)

@@ -12,6 +12,7 @@
 #include <amqp_ssl_socket.h>
 #include <amqp_framing.h>
 #endif
+#include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <sys/time.h>
@@ -55,37 +56,33 @@ static inline amqp_table_entry_t crmq_int_entry(const char *key, int64_t value) 
     return e;
 }
 
-/// Declares a durable queue. When `quorum` is set it is a quorum queue dead-lettering (at least once) to `dlx` with
-/// routing key `dlrk`, giving up after `delivery_limit` deliveries. Returns 0 on success.
-static inline int crmq_declare_queue(amqp_connection_state_t conn, amqp_channel_t ch, const char *name, int quorum,
-                                     const char *dlx, const char *dlrk, int64_t delivery_limit) {
-    amqp_table_entry_t entries[6];
-    int n = 0;
-    if (quorum) {
-        entries[n++] = crmq_str_entry("x-queue-type", "quorum");
-        if (dlx && dlx[0]) {
-            entries[n++] = crmq_str_entry("x-dead-letter-exchange", dlx);
-            entries[n++] = crmq_str_entry("x-dead-letter-routing-key", dlrk);
-            entries[n++] = crmq_str_entry("x-dead-letter-strategy", "at-least-once");
-            entries[n++] = crmq_str_entry("x-overflow", "reject-publish");
-        }
-        if (delivery_limit > 0) entries[n++] = crmq_int_entry("x-delivery-limit", delivery_limit);
-    }
+/// Declares a durable queue with the given arguments (string-valued, then integer-valued; which ones is the Swift
+/// side's business). Returns 0 on success.
+static inline int crmq_declare_queue(amqp_connection_state_t conn, amqp_channel_t ch, const char *name,
+                                     const char **string_keys, const char **string_values, int nstrings,
+                                     const char **int_keys, const int64_t *int_values, int nints) {
+    int n = nstrings + nints;
+    amqp_table_entry_t *entries = n > 0 ? calloc((size_t)n, sizeof *entries) : NULL;
+    if (n > 0 && !entries) return -1;
+    for (int i = 0; i < nstrings; i++) entries[i] = crmq_str_entry(string_keys[i], string_values[i]);
+    for (int i = 0; i < nints; i++) entries[nstrings + i] = crmq_int_entry(int_keys[i], int_values[i]);
     amqp_table_t args;
     args.num_entries = n;
     args.entries = entries;
     amqp_queue_declare(conn, ch, amqp_cstring_bytes(name), 0, 1, 0, 0, args);
+    free(entries);
     amqp_rpc_reply_t r = amqp_get_rpc_reply(conn);
     return r.reply_type == AMQP_RESPONSE_NORMAL ? 0 : -1;
 }
 
-/// Publishes one persistent message with the envelope's properties and string headers (`nheaders` key/value pairs).
+/// Publishes one persistent message with the envelope's properties and string headers (`nheaders` key/value pairs,
+/// all of them). Returns an amqp_status_enum.
 static inline int crmq_publish(amqp_connection_state_t conn, amqp_channel_t ch, const char *exchange,
                                const char *routing_key, int mandatory, const char *message_id, const char *type,
                                const char *correlation_id, const char *user_id, int64_t timestamp, const char **header_keys,
                                const char **header_values, int nheaders, const void *body, size_t body_len) {
-    amqp_table_entry_t entries[16];
-    if (nheaders > 16) nheaders = 16;
+    amqp_table_entry_t *entries = nheaders > 0 ? calloc((size_t)nheaders, sizeof *entries) : NULL;
+    if (nheaders > 0 && !entries) return AMQP_STATUS_NO_MEMORY;
     for (int i = 0; i < nheaders; i++) entries[i] = crmq_str_entry(header_keys[i], header_values[i]);
     amqp_basic_properties_t p;
     memset(&p, 0, sizeof(p));
@@ -105,8 +102,11 @@ static inline int crmq_publish(amqp_connection_state_t conn, amqp_channel_t ch, 
         p.headers.num_entries = nheaders;
         p.headers.entries = entries;
     }
-    return amqp_basic_publish(conn, ch, amqp_cstring_bytes(exchange), amqp_cstring_bytes(routing_key), mandatory, 0,
-                              &p, crmq_bytes(body, body_len));
+    // The frame is written before this returns, so the table may go.
+    int rc = amqp_basic_publish(conn, ch, amqp_cstring_bytes(exchange), amqp_cstring_bytes(routing_key), mandatory, 0,
+                                &p, crmq_bytes(body, body_len));
+    free(entries);
+    return rc;
 }
 
 // Wrappers taking C strings: an amqp_bytes_t built from a Swift String in Swift would point at a temporary buffer

@@ -1,4 +1,5 @@
 import CLibPQ
+import CStrings
 import Foundation
 
 /// One libpq connection. Not thread-safe by design: it is owned by exactly one thread (a stage worker, the outbox
@@ -235,11 +236,4 @@ public final class PostgresConnection {
         }
         return out
     }
-}
-
-/// Passes Swift strings (or NULL) to C as an array of `const char *` that lives for the call.
-func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    let owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
-    defer { for p in owned { free(p) } }
-    return body(owned.map { $0.map { UnsafePointer($0) } })
 }

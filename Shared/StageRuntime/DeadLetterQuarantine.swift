@@ -45,7 +45,7 @@ final class DeadLetterQuarantine {
                     consumer = Connections.amqp(settings.amqpURL, heartbeat: settings.heartbeatSeconds, stop: stop,
                                                 logger: logger) { c in
                         try declare(c)
-                        try c.consume(queue: self.queue.quarantineQueue, prefetch: 20)
+                        try c.consume(queue: Topology.quarantineQueue(of: self.queue.name), prefetch: 20)
                     }
                 }
                 if publisher == nil {
@@ -93,11 +93,8 @@ final class DeadLetterQuarantine {
 
     /// The routing key and publisher the message had before the broker dead-lettered it; for a replay that
     /// crashed, the original message's (from the replay's headers).
-    static func origin(_ d: Delivery, queue: String) -> (routingKey: String, publisher: String?) {
-        let key = d.headers[Delivery.deathRoutingKeyHeader] ?? d.routingKey
-        guard key == Topology.replayRoutingKey(of: queue) else { return (key, d.userId) }
-        let user = d.headers[Topology.DeadLetterHeader.originalUserId] ?? ""
-        return (d.headers[Topology.DeadLetterHeader.originalRoutingKey] ?? "", user.isEmpty ? nil : user)
+    static func origin(_ d: Delivery, queue: String) -> DeadLetterOrigin {
+        DeadLetterOrigin(d, queue: queue, routingKey: d.headers[Delivery.deathRoutingKeyHeader] ?? d.routingKey)
     }
 
     private func envelopeId(_ d: Delivery) -> String? {
@@ -107,14 +104,10 @@ final class DeadLetterQuarantine {
 
     /// The dead letter as operators may see it: body and headers masked, the reason, the original route and the
     /// publisher RabbitMQ validated.
-    static func masked(_ d: Delivery, origin: (routingKey: String, publisher: String?), queue: String,
-                       user: String) -> OutgoingMessage {
+    static func masked(_ d: Delivery, origin: DeadLetterOrigin, queue: String, user: String) -> OutgoingMessage {
         let body = PersonalData.maskedBody(d.body)
-        var headers = d.headers.mapValues(PersonalData.mask)
-        headers[Topology.deadLetterReasonHeader] = reason
-        headers[Topology.DeadLetterHeader.originalQueue] = queue
-        headers[Topology.DeadLetterHeader.originalRoutingKey] = origin.routingKey
-        headers[Topology.DeadLetterHeader.originalUserId] = origin.publisher ?? ""
+        let headers = d.headers.mapValues(PersonalData.mask)
+            .merging(origin.deadLetterHeaders(queue: queue, reason: reason)) { $1 }
         return OutgoingMessage(exchange: Topology.deadLetterExchange, routingKey: queue,
                                messageId: d.messageId ?? UUID().uuidString.lowercased(), type: d.type ?? "unknown",
                                correlationId: d.correlationId, userId: user, headers: headers, body: body)

@@ -107,11 +107,10 @@ public struct DeadLetterRecords: Sendable {
             if let envelopeId = try r.optionalString("envelope_id") {
                 try db.execute("DELETE FROM \(schema).inbox WHERE message_id = $1", [envelopeId])
             }
-            let headers = [
-                Topology.DeadLetterHeader.originalRoutingKey: try r.string("routing_key"),
-                Topology.DeadLetterHeader.originalUserId: try r.string("publisher"),
-                Topology.DeadLetterHeader.replayOf: "\(schema).dead_letters/\(id)",
-            ]
+            let publisher = try r.string("publisher")
+            let headers = DeadLetterOrigin(routingKey: try r.string("routing_key"),
+                                           publisher: publisher.isEmpty ? nil : publisher)
+                .replayHeaders(record: "\(schema).dead_letters/\(id)")
             let headersJSON = String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
             try db.execute(sql.insertOutbox(rows: 1), [
                 Topology.deadLetterExchange, Topology.replayRoutingKey(of: try r.string("queue")), replayId,

@@ -65,6 +65,16 @@ public struct StageDefinition: Sendable {
     }
 }
 
+extension QueueDeclaration {
+    /// A stage's own queue: its DLQ, its quarantine, and the key an operator's replay comes back in under.
+    public init(stage queue: Topology.QueueSpec, deliveryLimit: Int) {
+        self.init(name: queue.name, bindings: queue.bindings, deliveryLimit: deliveryLimit,
+                  deadLetterQueue: Topology.deadLetterQueue(of: queue.name),
+                  quarantineQueue: Topology.quarantineQueue(of: queue.name),
+                  replayRoutingKey: Topology.replayRoutingKey(of: queue.name))
+    }
+}
+
 public struct StageDefinitionError: Error, CustomStringConvertible {
     public let description: String
 }
@@ -102,11 +112,10 @@ public final class StageRunner: Sendable {
 
     /// The queues this stage declares, with their dead-letter queues and delivery limit.
     var declarations: [QueueDeclaration] {
-        [QueueDeclaration(name: definition.queue.name, bindings: definition.queue.bindings,
-                          deliveryLimit: settings.deliveryLimit, quarantine: true,
-                          replayRoutingKey: Topology.replayRoutingKey(of: definition.queue.name))]
+        [QueueDeclaration(stage: definition.queue, deliveryLimit: settings.deliveryLimit)]
             + definition.extraQueues.map {
-                QueueDeclaration(name: $0.name, bindings: $0.bindings, deliveryLimit: settings.deliveryLimit)
+                QueueDeclaration(name: $0.name, bindings: $0.bindings, deliveryLimit: settings.deliveryLimit,
+                                 deadLetterQueue: Topology.deadLetterQueue(of: $0.name))
             }
     }
 

@@ -201,14 +201,15 @@ final class StageWorker {
     /// Where a delivery came from, as the checks and a dead letter see it: for an operator's replay, the original
     /// message's routing key and validated publisher, not the replay's own.
     private struct Origin {
-        var routingKey: String
-        var publisher: String?
+        var route: DeadLetterOrigin
         var envelopeId: String?
+        var routingKey: String { route.routingKey }
+        var publisher: String? { route.publisher }
     }
 
     /// Size, envelope and publisher, before anything touches the database.
     private func check(_ delivery: Delivery) -> (Checked, Origin) {
-        var origin = Origin(routingKey: delivery.routingKey, publisher: delivery.userId)
+        var origin = Origin(route: DeadLetterOrigin(routingKey: delivery.routingKey, publisher: delivery.userId))
         if delivery.exchange == Topology.deadLetterExchange {
             // A replay (`DeadLetterRecords.replay`): only this stage's own relay publishes one, under its login;
             // anyone else who can write to the dead-letter exchange is refused as a forger.
@@ -217,10 +218,7 @@ final class StageWorker {
                 logger.warning("message refused", metadata: ["reason": "a replay not published by this stage"])
                 return (.refused(reason: "a replay not published by this stage", kind: "forged"), origin)
             }
-            origin.routingKey = delivery.headers[Topology.DeadLetterHeader.originalRoutingKey] ?? ""
-            origin.publisher = delivery.headers[Topology.DeadLetterHeader.originalUserId].flatMap {
-                $0.isEmpty ? nil : $0
-            }
+            origin.route = DeadLetterOrigin(replayHeaders: delivery.headers)
         }
         // Size before anything is decoded: a huge body is not parsed, whoever sent it.
         guard delivery.body.count <= settings.maxMessageBytes else {
@@ -320,13 +318,7 @@ final class StageWorker {
         try tx.enqueue(
             exchange: Topology.deadLetterExchange, routingKey: definition.queue.name,
             messageId: messageId, type: d.type ?? "unknown", correlationId: d.correlationId,
-            headers: [
-                Topology.deadLetterReasonHeader: PersonalData.mask(String(reason.prefix(500))),
-                Topology.DeadLetterHeader.originalRoutingKey: origin.routingKey,
-                Topology.DeadLetterHeader.originalQueue: definition.queue.name,
-                // Who published it, as the broker validated it (absent: the publisher set no user_id).
-                Topology.DeadLetterHeader.originalUserId: origin.publisher ?? "",
-            ],
+            headers: origin.route.deadLetterHeaders(queue: definition.queue.name, reason: reason),
             body: PersonalData.maskedBody(d.body))
         try DeadLetterRecords(schema: sql.schema).record(DeadLetterRecords.NewLetter(
             queue: definition.queue.name, messageId: messageId, envelopeId: origin.envelopeId,

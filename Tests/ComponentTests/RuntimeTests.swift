@@ -242,7 +242,7 @@ extension Component.RuntimeTests {
         #expect(!text.contains("zhang.wei") && !text.contains("6222020200112233445"), "\(text)")
         #expect(letter.headers[Topology.deadLetterReasonHeader]?.contains("delivery limit") == true)
         #expect(letter.headers["x-original-user-id"] == (try TestStack.amqpURL().user))
-        #expect(try TestStack.drain(queue + ".quarantine", quietMillis: 300).isEmpty, "nothing left unmasked")
+        #expect(try TestStack.drain(Topology.quarantineQueue(of: queue), quietMillis: 300).isEmpty, "nothing left unmasked")
         // The original is kept, unmasked, for an operator to replay: with the routing key it was published under
         // (read from the broker's x-death record) and its validated publisher.
         let db = try TestStack.database()

@@ -78,8 +78,10 @@ enum TestStack {
     /// Declares a queue as its owner would: a service's own queue with its quarantine (as the runtime declares it).
     static func declare(_ c: AMQPConnection, queue: String, bindings: [String], deliveryLimit: Int = 5) throws {
         try c.declare(eventsExchange: Topology.eventsExchange, deadLetterExchange: Topology.deadLetterExchange,
-                      queues: [QueueDeclaration(name: queue, bindings: bindings, deliveryLimit: deliveryLimit,
-                                                quarantine: ServiceName(rawValue: queue) != nil)])
+                      queues: [ServiceName(rawValue: queue) != nil
+                                ? QueueDeclaration(stage: .init(name: queue, bindings: bindings), deliveryLimit: deliveryLimit)
+                                : QueueDeclaration(name: queue, bindings: bindings, deliveryLimit: deliveryLimit,
+                                                   deadLetterQueue: Topology.deadLetterQueue(of: queue))])
     }
 
     /// The credentials of the rightful producer of `routingKey` (the producers table): the marketplace's user for

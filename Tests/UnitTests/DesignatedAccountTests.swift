@@ -25,3 +25,28 @@ struct DesignatedAccountTests {
         }
     }
 }
+
+/// One rule for mobiles and e-mails: the same function reads a buyer's contact and checks an Alipay account.
+@Suite("Contact addresses")
+struct ContactAddressTests {
+    @Test("mobiles", arguments: [
+        ("13800138000", "13800138000"), ("138 0013 8000", "13800138000"), ("138-0013-8000", "13800138000"),
+        ("23800138000", nil), ("1380013800", nil), ("138001380001", nil), ("1380013800x", nil), ("", nil),
+        ("+8613800138000", nil),
+    ] as [(String, String?)])
+    func mobiles(raw: String, expected: String?) {
+        #expect(ContactAddress.mobile(raw) == expected)
+        #expect(DesignatedAccount.normalized(raw, channel: .alipay) == expected)
+    }
+
+    @Test("e-mails", arguments: [
+        ("buyer@example.com", "buyer@example.com"), (" buyer@example.com ", "buyer@example.com"),
+        ("first.last+tag@mail.example.cn", "first.last+tag@mail.example.cn"), ("a@b", nil), ("a@@b.c", nil),
+        ("x@example.com\r\nRCPT TO:<y@evil.test>", nil), ("<x@example.com>", nil), ("a b@example.com", nil),
+        ("a;b@example.com", nil), ("名字@example.com", nil),
+        (String(repeating: "a", count: 65) + "@example.com", nil),  // a local part of at most 64
+    ] as [(String, String?)])
+    func emails(raw: String, expected: String?) {
+        #expect(ContactAddress.email(raw) == expected)
+    }
+}

@@ -35,44 +35,6 @@ struct MoneyTests {
         #expect(throws: MoneyError.invalidFraction) { try self.fen(1).multiplied(numerator: 1, denominator: 0) }
     }
 
-    static let splitCases: [(Int64, [Int64])] = [
-        (100, [1, 1, 1]), (1, [1, 1, 1]), (0, [5, 7]), (10_001, [3, 0, 7]), (Int64.max, [1, 2, 3, 4]),
-        (99_999, [333, 333, 334]),
-    ]
-
-    @Test("a split's parts add up to the whole, none negative", arguments: splitCases)
-    func split(total: Int64, weights: [Int64]) throws {
-        let parts = try fen(total).allocated(weights: weights)
-        #expect(parts.count == weights.count)
-        var sum: Int64 = 0
-        for (p, w) in zip(parts, weights) {
-            #expect(p.minorUnits >= 0)
-            if w == 0 { #expect(p.minorUnits == 0) }
-            sum += p.minorUnits
-        }
-        #expect(sum == total)
-    }
-
-    @Test("random splits never create or lose a fen")
-    func randomSplits() throws {
-        var rng = SystemRandomNumberGenerator()
-        for _ in 0..<2_000 {
-            let total = Int64.random(in: 0...10_000_000_000, using: &rng)
-            let weights = (0..<Int.random(in: 1...12, using: &rng)).map { _ in Int64.random(in: 0...1_000_000) }
-            guard weights.contains(where: { $0 > 0 }) else { continue }
-            let parts = try fen(total).allocated(weights: weights)
-            #expect(parts.reduce(0) { $0 + $1.minorUnits } == total)
-            #expect(parts.allSatisfy { $0.minorUnits >= 0 })
-        }
-    }
-
-    @Test("splits refuse nonsense weights")
-    func badWeights() {
-        #expect(throws: MoneyError.emptyWeights) { try self.fen(1).allocated(weights: []) }
-        #expect(throws: MoneyError.invalidFraction) { try self.fen(1).allocated(weights: [0, 0]) }
-        #expect(throws: MoneyError.invalidFraction) { try self.fen(1).allocated(weights: [-1, 2]) }
-    }
-
     @Test("formatting keeps the minor units exact")
     func describe() throws {
         #expect(try fen(123_405).description == "CNY 1234.05")

@@ -45,6 +45,17 @@ struct RefundStateTests {
         #expect(!RefundState.processing.isTerminal)
         #expect(!RefundState.credited.canMove(to: .processing))
         #expect(!RefundState.submitted.canMove(to: .credited))
+        // Written out: intake's one-open-refund-per-line index (migration 100) spells the same three.
+        #expect(Set(RefundState.terminal) == [.credited, .withdrawn, .rejectedFinal])
+    }
+
+    @Test("the groups of states other code asks about")
+    func groups() {
+        #expect(RefundState.awaitingReviewer == [.manualReview, .appealed, .disputed])
+        // A refund's amount counts against its order from approval until it ends unpaid.
+        #expect(Set(RefundState.committed) == [.approved, .supplierVerification, .disputed, .processing, .payoutFailed,
+                                               .credited])
+        #expect(RefundState.committed.allSatisfy { !RefundState.awaitingReviewer.contains($0) || $0 == .disputed })
     }
 
     @Test("an appeal is possible once: rejected → appealed → rejected_final, never appealed again")

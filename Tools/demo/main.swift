@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import RefundModel
+import StageRuntime
 
 /// Drives a few refunds through the running system the way a marketplace, a buyer and a reviewer would (AMQP order
 /// events, the HTTP API), and prints their timelines. `scripts/run` runs it last.
@@ -52,7 +53,6 @@ nonisolated(unsafe) var buyerIndex = 1
 var buyerToken: String { setting("BUYER_TOKEN") + "-\(buyerIndex)" }
 var buyerId: String { setting("BUYER_ID") + "-\(buyerIndex)" }
 
-final class Box: @unchecked Sendable { var data = Data(); var status = 0 }
 
 func http(_ method: String, _ path: String, token: String, body: [String: Any]? = nil) -> (Int, [String: Any]) {
     var r = URLRequest(url: URL(string: intake + path)!)
@@ -60,14 +60,8 @@ func http(_ method: String, _ path: String, token: String, body: [String: Any]? 
     r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
     r.setValue(UUID().uuidString, forHTTPHeaderField: "Idempotency-Key")
     if let body { r.httpBody = try! JSONSerialization.data(withJSONObject: body) }
-    let box = Box(), done = DispatchSemaphore(value: 0)
-    URLSession.shared.dataTask(with: r) { d, resp, _ in
-        box.data = d ?? Data()
-        box.status = (resp as? HTTPURLResponse)?.statusCode ?? 0
-        done.signal()
-    }.resume()
-    done.wait()
-    return (box.status, (try? JSONSerialization.jsonObject(with: box.data)) as? [String: Any] ?? [:])
+    guard case .answered(let status, let data) = BlockingHTTP.send(r, timeout: 30) else { return (0, [:]) }
+    return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
 }
 
 @MainActor func publish<P: Codable & Sendable>(_ key: String, _ payload: P, correlationId: String? = nil) throws {

@@ -5,6 +5,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import RefundModel
+import StageRuntime
 
 /// A burst of refunds of mixed kinds driven through a running platform as a marketplace and its buyers would
 /// (order events over AMQP, applications over the HTTP API), then checked: every refund reached a final state, no
@@ -94,26 +95,18 @@ func token(for buyer: String) -> String {
     return "\(header).\(claims).\(Base64URL.encode(signature))"
 }
 
-final class Box: @unchecked Sendable { var data = Data(); var status = 0 }
 func http(_ method: String, _ url: String, token: String? = nil, body: [String: Any]? = nil,
           idempotencyKey: String? = nil) -> (Int, [String: Any]) {
     var r = URLRequest(url: URL(string: url)!)
     r.httpMethod = method
-    r.timeoutInterval = 30
     if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
     if let body {
         r.httpBody = try! JSONSerialization.data(withJSONObject: body)
         r.setValue("application/json", forHTTPHeaderField: "Content-Type")
         r.setValue(idempotencyKey ?? UUID().uuidString, forHTTPHeaderField: "Idempotency-Key")
     }
-    let box = Box(), done = DispatchSemaphore(value: 0)
-    URLSession.shared.dataTask(with: r) { d, resp, _ in
-        box.data = d ?? Data()
-        box.status = (resp as? HTTPURLResponse)?.statusCode ?? 0
-        done.signal()
-    }.resume()
-    done.wait()
-    return (box.status, (try? JSONSerialization.jsonObject(with: box.data)) as? [String: Any] ?? [:])
+    guard case .answered(let status, let data) = BlockingHTTP.send(r, timeout: 30) else { return (0, [:]) }
+    return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
 }
 
 // 1. The marketplace's order events, over one connection with publisher confirms.
@@ -239,7 +232,7 @@ if !results.refused.isEmpty { say("applications refused: \(results.refused.prefi
 // (one transaction per GET), so while money is still moving only the channel's ledger is watched (one request a
 // second), with a full round of the buyers' views every 15 s; then rounds until all are final. The latencies come
 // from the timelines' own times, so how often we look does not change them.
-let finalStates: Set<String> = ["credited", "rejected_final", "withdrawn"]
+let finalStates = Set(RefundState.terminal.map(\.rawValue))
 func paidCount() -> Int {
     (http("GET", channelURL + "/ledger").1["payments"] as? [[String: Any]] ?? [])
         .filter { ($0["orderId"] as? String)?.hasPrefix(run + "-") ?? false }.count

@@ -14,7 +14,7 @@ extension IntakeAPI {
 
     /// Why a refund is overdue now, or nil: in review longer than the review promise, or past its expected arrival.
     static func overdueReason(_ r: RefundRecord, enteredAt: Date?, now: Date, reviewOverdue: Double) -> String? {
-        if RefundRepository.reviewStates.contains(r.state), let since = enteredAt, now.timeIntervalSince(since) > reviewOverdue {
+        if RefundState.awaitingReviewer.contains(r.state), let since = enteredAt, now.timeIntervalSince(since) > reviewOverdue {
             return "in \(r.state.rawValue) for over \(Int(reviewOverdue / 3600)) h"
         }
         if r.state == .processing, r.overdueSince != nil || (r.expectedNextBy.map { $0 < now } ?? false) {

@@ -277,7 +277,7 @@ struct IntakeAPI: Sendable {
                 guard let r = try repo.refund(refundId, forUpdate: true) else {
                     throw APIError.notFound("refund_not_found", "no such refund")
                 }
-                guard [.manualReview, .appealed, .disputed].contains(r.state) else {
+                guard RefundState.awaitingReviewer.contains(r.state) else {
                     throw APIError.conflict("invalid_state", "the refund is not waiting for a reviewer")
                 }
                 if let pending = r.actionInFlight { throw APIError.tooLate(pending, state: r.state) }

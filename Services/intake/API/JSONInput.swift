@@ -97,7 +97,6 @@ struct JSONInput {
         return try Money(minorUnits: units, currency: currency)
     }
 
-    /// Evidence items: `[{"kind": "...", "reference": "...", "text": "..."}]`, at most 20.
     /// A designated account for a fallback payout: `{"channel": "bank_card"|"alipay", "number": "..."}`. A card
     /// number is 12-19 digits; an Alipay account is a mainland mobile number or an e-mail address.
     func account(_ key: String) throws -> DesignatedAccount {
@@ -119,6 +118,7 @@ struct JSONInput {
         return DesignatedAccount(channel: channel, number: number)
     }
 
+    /// Evidence items: `[{"kind": "...", "reference": "...", "text": "..."}]`, at most 20.
     func evidence(_ key: String) throws -> [EvidenceItem] {
         guard let v = fields[key], !isNull(v) else { return [] }
         guard case .array(let items) = v else { throw APIError.badRequest("wrong_type", "\(key) must be an array") }

@@ -30,7 +30,6 @@ public enum MoneyError: Error, Equatable, Sendable {
     case currencyMismatch(Currency, Currency)
     case negativeResult
     case invalidFraction
-    case emptyWeights
 }
 
 /// An amount in integer minor units (fen for CNY) with its currency. Never floating point.
@@ -121,37 +120,5 @@ public struct Money: Hashable, Sendable, Codable, Comparable, CustomStringConver
     /// A share in basis points (1/10,000), e.g. a 5 % fee is 500.
     public func basisPoints(_ bp: Int64) throws -> Money {
         try multiplied(numerator: bp, denominator: 10_000)
-    }
-
-    /// Splits the amount in proportion to `weights` by the largest-remainder method: the parts always add up to
-    /// exactly `self`, no part is negative, and a zero weight gets zero.
-    public func allocated(weights: [Int64]) throws -> [Money] {
-        guard !weights.isEmpty else { throw MoneyError.emptyWeights }
-        guard weights.allSatisfy({ $0 >= 0 }) else { throw MoneyError.invalidFraction }
-        var total: Int64 = 0
-        for w in weights {
-            let (s, o) = total.addingReportingOverflow(w)
-            guard !o else { throw MoneyError.overflow }
-            total = s
-        }
-        guard total > 0 else { throw MoneyError.invalidFraction }
-        var parts: [Int64] = []
-        var remainders: [(index: Int, remainder: Int64)] = []
-        var assigned: Int64 = 0
-        for (i, w) in weights.enumerated() {
-            let (q, r) = total.dividingFullWidth(minorUnits.multipliedFullWidth(by: w))
-            parts.append(q)
-            remainders.append((i, r))
-            assigned += q
-        }
-        var left = minorUnits - assigned
-        // Hand the leftover fen to the largest remainders; ties go to the earlier part, so the split is stable.
-        for entry in remainders.sorted(by: { $0.remainder != $1.remainder ? $0.remainder > $1.remainder : $0.index < $1.index }) {
-            guard left > 0 else { break }
-            guard entry.remainder > 0 else { continue }
-            parts[entry.index] += 1
-            left -= 1
-        }
-        return try parts.map { try Money(minorUnits: $0, currency: currency) }
     }
 }

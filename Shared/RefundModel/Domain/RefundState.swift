@@ -73,6 +73,17 @@ public enum RefundState: String, Sendable, Codable, CaseIterable {
 
     public var isTerminal: Bool { Self.transitions[self, default: []].isEmpty }
 
+    /// Where a refund's path ends (no move out): credited, withdrawn, refused for good.
+    public static let terminal: [RefundState] = allCases.filter(\.isTerminal)
+
+    /// Where a refund waits for a human: the reviewer queue, and what counts as "in review" for an overdue
+    /// follow-up. A reviewer's decision is accepted only here.
+    public static let awaitingReviewer: [RefundState] = [.manualReview, .appealed, .disputed]
+
+    /// Where a refund's amount is promised or paid: it counts against what its order and line can still give back.
+    public static let committed: [RefundState] = [.approved, .supplierVerification, .disputed, .processing,
+                                                  .payoutFailed, .credited]
+
     /// Checked move: returns the next state or throws naming both ends.
     public func moving(to next: RefundState) throws -> RefundState {
         guard canMove(to: next) else { throw IllegalTransition(from: self, to: next) }

@@ -58,7 +58,7 @@ public struct DesignatedAccount: Codable, Sendable, Equatable {
     /// mainland mobile number or an e-mail address); spaces and dashes between digits are allowed and dropped.
     public static let numberPatterns: [PaymentChannel: String] = [
         .bankCard: #"^[ -]*([0-9][ -]*){12,19}$"#,
-        .alipay: #"^([ -]*1([ -]*[0-9]){10}[ -]*|[^@\s]{1,64}@[^@\s]{1,90}\.[^@\s]{1,30})$"#,
+        .alipay: "^(" + ContactAddress.mobilePattern + "|" + ContactAddress.emailPattern + ")$",
     ]
 
     /// The number as stored and paid to: digits only for a card or mobile number, an e-mail address as typed;

@@ -9,6 +9,8 @@ public enum Topology {
     public static let schemaVersionHeader = "x-schema-version"
 
     public static func deadLetterQueue(of queue: String) -> String { queue + ".dlq" }
+    /// Where the broker's own dead letters of a service's queue wait for the service to mask them (then the DLQ).
+    public static func quarantineQueue(of queue: String) -> String { queue + ".quarantine" }
     /// The key on `deadLetterExchange` that reaches `queue` itself: an operator's replay of one of its dead letters
     /// (`refundctl dlq replay`), published by the owning service's relay and so under its login.
     public static func replayRoutingKey(of queue: String) -> String { queue + ".replay" }

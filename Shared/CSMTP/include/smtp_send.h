@@ -1,0 +1,17 @@
+#ifndef CSMTP_SMTP_SEND_H
+#define CSMTP_SMTP_SEND_H
+
+#include <stddef.h>
+
+/// The size `error_buffer` must have (libcurl's CURL_ERROR_SIZE).
+#define CREFUND_SMTP_ERROR_SIZE 256
+
+/// Sends one message (`message`: headers, blank line, body; CRLF line ends) to one recipient. Returns the CURLcode
+/// (0: sent); `*smtp_code` receives the server's last reply code (e.g. 250, 421, 550) when there was one.
+/// TLS: `smtps://` is TLS from the first byte; `require_starttls` makes an `smtp://` session upgrade with STARTTLS or
+/// fail. Either way the server's certificate and name are verified (libcurl's default), against `ca_file` when given.
+int crefund_smtp_send(const char *url, const char *from, const char *to, const char *message, size_t length,
+                      long timeout_seconds, long *smtp_code, char *error_buffer, const char *ca_file,
+                      int require_starttls);
+
+#endif
