@@ -22,8 +22,8 @@ struct NotificationSettings: Sendable {
     /// Attempts before a delivery is given up (recorded, logged as an error).
     var maxAttempts: Int
     var idlePollMillis: Int
-    /// Sender threads per channel.
-    var sendersPerChannel: Int
+    /// Sender threads per medium.
+    var sendersPerMedium: Int
 
     init(_ env: SettingsSource) throws {
         let sms = try env.string("SMS_URL", default: "http://127.0.0.1:8092/v1/sms")
@@ -55,6 +55,6 @@ struct NotificationSettings: Sendable {
         maxAttempts = try env.int("NOTIFY_MAX_ATTEMPTS", default: 12, range: 1...100)
         // A fallback: new deliveries wake the senders; the poll finds retries whose pause has ended.
         idlePollMillis = try env.int("NOTIFY_POLL_MILLIS", default: 1_000, range: 10...60_000)
-        sendersPerChannel = try env.int("SENDERS_PER_CHANNEL", default: 2, range: 1...32)
+        sendersPerMedium = try env.int("SENDERS_PER_MEDIUM", default: 2, range: 1...32)
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import Postgres
 import RefundModel
 
-/// The notification channels, spelled as the `deliveries.channel` column.
-enum Channel: String, CaseIterable, Sendable {
+/// The notification media (SMS, e-mail, in-app), spelled as the `deliveries.medium` column. ("Channel" is the
+/// payment channel's word in this code base; an AMQP channel stays inside Shared/AMQP.)
+enum Medium: String, CaseIterable, Sendable {
     case sms
     case email
     case inApp = "in_app"
@@ -18,7 +19,7 @@ struct Contact {
 
 /// A delivery an event asks for, before it is recorded.
 struct NewDelivery {
-    var channel: Channel
+    var medium: Medium
     var address: String?
     var title: String
     var body: String
@@ -28,7 +29,7 @@ struct NewDelivery {
 
 struct Delivery {
     var eventId: String
-    var channel: Channel
+    var medium: Medium
     var refundId: String
     var address: String
     var title: String
@@ -72,42 +73,42 @@ struct DeliveryRepository {
                                                 locale: try row.optionalString("locale").flatMap(BuyerLocale.init) ?? .zh))
     }
 
-    /// What a channel's senders listen on: a new pending delivery wakes that channel's senders (and only them) at
+    /// What a medium's senders listen on: a new pending delivery wakes that medium's senders (and only them) at
     /// its commit, so none waits for its poll (only the fallback for retries that come due later).
-    static func wakeChannel(_ channel: Channel) -> String { wakeChannelPrefix + channel.rawValue }
-    static let wakeChannelPrefix = "notification_deliveries_"
+    static func wakeUp(_ medium: Medium) -> String { wakeUpPrefix + medium.rawValue }
+    static let wakeUpPrefix = "notification_deliveries_"
 
-    /// Records an event's deliveries (one per channel) once each, in one statement; an address refused before is
-    /// recorded as refused at once. Pending ones wake their channel's senders (the NOTIFY rides in the same
+    /// Records an event's deliveries (one per medium) once each, in one statement; an address refused before is
+    /// recorded as refused at once. Pending ones wake their medium's senders (the NOTIFY rides in the same
     /// statement: no extra round trip).
     func add(_ rows: [NewDelivery], eventId: String, buyerId: String, refundId: RefundID, step: RefundState) throws {
         try db.query("""
             WITH wanted AS (
                 SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-                    AS w(channel, address, title, body, state)),
+                    AS w(medium, address, title, body, state)),
             added AS (
-                INSERT INTO deliveries (event_id, channel, buyer_id, refund_id, step, address, title, body, state,
+                INSERT INTO deliveries (event_id, medium, buyer_id, refund_id, step, address, title, body, state,
                                         last_error)
-                SELECT $1, w.channel, $2, $3::uuid, $4, w.address, w.title, w.body,
+                SELECT $1, w.medium, $2, $3::uuid, $4, w.address, w.title, w.body,
                        CASE WHEN r.reason IS NULL THEN w.state ELSE 'refused' END, r.reason
-                FROM wanted w LEFT JOIN refused_addresses r ON r.channel = w.channel AND r.address = w.address
+                FROM wanted w LEFT JOIN refused_addresses r ON r.medium = w.medium AND r.address = w.address
                 ON CONFLICT DO NOTHING
-                RETURNING channel, state)
-            SELECT pg_notify($10 || channel, '') FROM (SELECT DISTINCT channel FROM added WHERE state = 'pending') p
+                RETURNING medium, state)
+            SELECT pg_notify($10 || medium, '') FROM (SELECT DISTINCT medium FROM added WHERE state = 'pending') p
             """, [eventId, buyerId, refundId.rawValue, step.rawValue,
-                  PostgresArray.text(rows.map { $0.channel.rawValue }), PostgresArray.text(rows.map(\.address)),
+                  PostgresArray.text(rows.map { $0.medium.rawValue }), PostgresArray.text(rows.map(\.address)),
                   PostgresArray.text(rows.map(\.title)), PostgresArray.text(rows.map(\.body)),
-                  PostgresArray.text(rows.map(\.state)), Self.wakeChannelPrefix])
+                  PostgresArray.text(rows.map(\.state)), Self.wakeUpPrefix])
     }
 
-    /// One due delivery of `channel`, locked until this transaction ends (other senders skip it).
-    func claimDue(_ channel: Channel) throws -> Delivery? {
+    /// One due delivery of `medium`, locked until this transaction ends (other senders skip it).
+    func claimDue(_ medium: Medium) throws -> Delivery? {
         guard let row = try db.query("""
             SELECT event_id, refund_id::text AS refund_id, address, title, body, attempts FROM deliveries
-            WHERE channel = $1 AND state = 'pending' AND next_attempt_at <= now()
+            WHERE medium = $1 AND state = 'pending' AND next_attempt_at <= now()
             ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
-            """, [channel.rawValue]).first else { return nil }
-        return Delivery(eventId: try row.string("event_id"), channel: channel, refundId: try row.string("refund_id"),
+            """, [medium.rawValue]).first else { return nil }
+        return Delivery(eventId: try row.string("event_id"), medium: medium, refundId: try row.string("refund_id"),
                         address: try row.optionalString("address") ?? "", title: try row.string("title"),
                         body: try row.string("body"), attempts: try row.int("attempts"))
     }
@@ -115,33 +116,33 @@ struct DeliveryRepository {
     func markSent(_ d: Delivery) throws {
         try db.query("""
             UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = now(), last_error = NULL
-            WHERE event_id = $1 AND channel = $2
-            """, [d.eventId, d.channel.rawValue])
+            WHERE event_id = $1 AND medium = $2
+            """, [d.eventId, d.medium.rawValue])
     }
 
     func retryLater(_ d: Delivery, afterMillis: Int, error: String) throws {
         try db.query("""
             UPDATE deliveries SET attempts = attempts + 1, last_error = $3,
                    next_attempt_at = now() + make_interval(secs => $4::bigint / 1000.0)
-            WHERE event_id = $1 AND channel = $2
-            """, [d.eventId, d.channel.rawValue, error, afterMillis])
+            WHERE event_id = $1 AND medium = $2
+            """, [d.eventId, d.medium.rawValue, error, afterMillis])
     }
 
     func giveUp(_ d: Delivery, error: String) throws {
         try db.query("""
             UPDATE deliveries SET state = 'gave_up', attempts = attempts + 1, last_error = $3
-            WHERE event_id = $1 AND channel = $2
-            """, [d.eventId, d.channel.rawValue, error])
+            WHERE event_id = $1 AND medium = $2
+            """, [d.eventId, d.medium.rawValue, error])
     }
 
     /// The gateway refused the address for good: this delivery and every later one to it are not attempted.
     func refuse(_ d: Delivery, reason: String) throws {
         try db.query("""
             UPDATE deliveries SET state = 'refused', attempts = attempts + 1, last_error = $3
-            WHERE event_id = $1 AND channel = $2
-            """, [d.eventId, d.channel.rawValue, reason])
+            WHERE event_id = $1 AND medium = $2
+            """, [d.eventId, d.medium.rawValue, reason])
         try db.query("""
-            INSERT INTO refused_addresses (channel, address, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
-            """, [d.channel.rawValue, d.address, reason])
+            INSERT INTO refused_addresses (medium, address, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+            """, [d.medium.rawValue, d.address, reason])
     }
 }

@@ -5,7 +5,7 @@ import StageRuntime
 
 /// Turns every `refund.status.*` event into the buyer's messages (DOMAIN.md §6): the in-app message goes out at
 /// once through the outbox (intake keeps the inbox); SMS and e-mail are recorded as pending deliveries that the
-/// channels' sender threads send, so a slow gateway never holds up the consumer. Keeps buyers' contacts from
+/// media's sender threads send, so a slow gateway never holds up the consumer. Keeps buyers' contacts from
 /// `buyer.profile`.
 struct NotificationHandler: StageHandler {
     var routes: MessageRoutes {
@@ -29,17 +29,17 @@ struct NotificationHandler: StageHandler {
         guard isNews else { return }
         let text = Templates.render(e, locale: contact.locale)
         // In-app: always, once per event (the inbox's key is the event id).
-        var deliveries = [NewDelivery(channel: .inApp, address: nil, title: text.title, body: text.body, state: "sent")]
+        var deliveries = [NewDelivery(medium: .inApp, address: nil, title: text.title, body: text.body, state: "sent")]
         let message = InAppMessage(messageId: eventId, buyerId: e.buyerId, refundId: e.refundId, step: e.step,
                                    title: text.title, body: text.body, locale: contact.locale, at: e.at)
         try tx.publish(Topology.Key.inAppMessage, Envelope(type: MessageType.inAppMessage,
                                                            correlationId: e.refundId.description, payload: message))
         if let phone = contact.phone {
-            deliveries.append(NewDelivery(channel: .sms, address: phone, title: text.title, body: text.sms,
+            deliveries.append(NewDelivery(medium: .sms, address: phone, title: text.title, body: text.sms,
                                           state: "pending"))
         }
         if let email = contact.email {
-            deliveries.append(NewDelivery(channel: .email, address: email, title: text.title, body: text.body,
+            deliveries.append(NewDelivery(medium: .email, address: email, title: text.title, body: text.body,
                                           state: "pending"))
         }
         try repo.add(deliveries, eventId: eventId, buyerId: e.buyerId, refundId: e.refundId, step: e.step)

@@ -49,5 +49,10 @@ enum Schema {
                 at timestamptz NOT NULL,
                 progress integer NOT NULL);
             """),
+        Migration(102, "a delivery's medium is called medium", """
+            -- "Channel" means the payment channel everywhere else; SMS, e-mail and in-app are media.
+            ALTER TABLE deliveries RENAME COLUMN channel TO medium;
+            ALTER TABLE refused_addresses RENAME COLUMN channel TO medium;
+            """),
     ]
 }

@@ -3,27 +3,27 @@ import Logging
 import Postgres
 import StageRuntime
 
-/// Sends one channel's pending deliveries, on its own thread (`SENDERS_PER_CHANNEL` of them per channel), woken by a
+/// Sends one medium's pending deliveries, on its own thread (`SENDERS_PER_MEDIUM` of them per medium), woken by a
 /// new delivery's NOTIFY: a down or slow SMS gateway delays only SMS, and one slow answer only its own message. Each
 /// delivery is claimed with `FOR UPDATE SKIP LOCKED` (several instances share the work without sending twice) and
 /// its outcome committed with it; a failure waits with a doubling pause, a refusal is recorded and never retried.
 struct Sender: BackgroundWork {
-    let channel: Channel
+    let medium: Medium
     let gateway: Gateway
     let settings: NotificationSettings
     var index = 0
-    var name: String { "\(channel.rawValue)-sender-\(index)" }
+    var name: String { "\(medium.rawValue)-sender-\(index)" }
 
     func run(_ context: WorkContext) {
         var log = context.logger
-        log[metadataKey: "channel"] = "\(channel.rawValue)"
+        log[metadataKey: "medium"] = "\(medium.rawValue)"
         var db: PostgresConnection?
         while !context.stop.isStopped {
             do {
                 if db == nil || !(db!.isHealthy) {
                     db = context.connect()
                     guard db != nil else { break }
-                    try db!.listen(DeliveryRepository.wakeChannel(channel))
+                    try db!.listen(DeliveryRepository.wakeUp(medium))
                 }
                 // Idle: until a new delivery's NOTIFY, or the poll for retries that came due meanwhile.
                 if try !sendOne(db!, log: log) { try waitForWork(db!, stop: context.stop) }
@@ -53,7 +53,7 @@ struct Sender: BackgroundWork {
         // The outcome is counted once its record is committed.
         let outcome: String? = try db.transaction { db in
             let repo = DeliveryRepository(db: db)
-            guard let d = try repo.claimDue(channel) else { return nil }
+            guard let d = try repo.claimDue(medium) else { return nil }
             var log = log
             log[metadataKey: "refund.id"] = "\(d.refundId)"
             switch gateway.send(d) {
@@ -77,7 +77,7 @@ struct Sender: BackgroundWork {
             }
         }
         guard let outcome else { return false }
-        StageMetrics.notification(channel: channel.rawValue, outcome: outcome)
+        StageMetrics.notification(medium: medium.rawValue, outcome: outcome)
         return true
     }
 }

@@ -88,8 +88,8 @@ public enum StageMetrics {
     }
 
     /// A notification handed to its gateway (`sent`), to be tried again (`retry`) or given up (`failed`).
-    public static func notification(channel: String, outcome: String) {
-        Counter(label: "refunds_notifications_total", dimensions: [("channel", channel), ("outcome", outcome)])
+    public static func notification(medium: String, outcome: String) {
+        Counter(label: "refunds_notifications_total", dimensions: [("medium", medium), ("outcome", outcome)])
             .increment()
     }
 

@@ -27,7 +27,7 @@ struct ChaosInvariants {
                         driverStatus == 0 ? problems : problems + ["refund-load exited \(driverStatus)"]))
         results.append(("paid at most once: channel ledger = payouts = balance ledger = credited, fen for fen",
                         try Self.money(run: run, channelPort: channelPort)))
-        results.append(("one notification per step and channel", try Self.notifications(run: run)))
+        results.append(("one notification per step and medium", try Self.notifications(run: run)))
         let deadLetters = try Self.deadLetters(faults: faults)
         results.append(("dead letters only for the injected poison (and every poison dead-lettered)", deadLetters.0))
         results.append(("no unmasked phone or e-mail in any log or dead letter",
@@ -84,7 +84,7 @@ struct ChaosInvariants {
         return violations
     }
 
-    /// The buyer hears of each step once per channel: the same message twice in a row (a redelivery, a status
+    /// The buyer hears of each step once per medium: the same message twice in a row (a redelivery, a status
     /// event sent again, the supplier's answer after "asking the supplier") is a violation; a step that comes back
     /// later (processing again after a fallback) is news.
     static func notifications(run: String) throws -> [String] {
@@ -92,11 +92,11 @@ struct ChaosInvariants {
         defer { db.close() }
         // In the order of the steps themselves (the timeline's time and progress of the event that caused each).
         let rows = try db.query("""
-            SELECT d.refund_id::text AS refund, d.channel, d.step, d.title FROM notification.deliveries d
+            SELECT d.refund_id::text AS refund, d.medium, d.step, d.title FROM notification.deliveries d
             JOIN intake.timeline t ON t.message_id = d.event_id
-            WHERE d.buyer_id LIKE $1 ORDER BY d.refund_id, d.channel, t.at, t.progress
+            WHERE d.buyer_id LIKE $1 ORDER BY d.refund_id, d.medium, t.at, t.progress
             """, [run + "-%"]).map { r in
-            (key: "\(try r.string("refund")) by \(try r.string("channel"))",
+            (key: "\(try r.string("refund")) by \(try r.string("medium"))",
              message: "\(try r.string("step")): \(try r.string("title"))")
         }
         var violations: [String] = []

@@ -51,7 +51,7 @@ extension Component {
                 #expect(rows("payout: the payout").first?["state"] == "succeeded")
                 let deliveries = rows("notification: deliveries")
                 #expect(deliveries.count >= credited.smsCount, "\(deliveries)")
-                #expect(deliveries.filter { $0["channel"] == "sms" }.allSatisfy { $0["address"]?.contains("****") == true },
+                #expect(deliveries.filter { $0["medium"] == "sms" }.allSatisfy { $0["address"]?.contains("****") == true },
                         "phone numbers masked: \(deliveries)")
                 let unknown = try TestStack.run(TestStack.binPath + "/refundctl", ["refund", "show", UUID().uuidString],
                                                 env: ["REFUNDCTL_DATABASE_URL": try TestStack.databaseURL()])

@@ -199,8 +199,8 @@ extension Component {
             #expect(TestStack.eventually(15) { (try? s.sms(refund: id).count) == 1 && (try? s.mail(refund: id).count) == 1 })
             let db = try TestStack.database()
             let attempts = try db.query("""
-                SELECT channel, attempts, state FROM notification.deliveries WHERE refund_id = $1::uuid ORDER BY channel
-                """, [id.rawValue]).map { "\(try $0.string("channel")):\(try $0.int("attempts")):\(try $0.string("state"))" }
+                SELECT medium, attempts, state FROM notification.deliveries WHERE refund_id = $1::uuid ORDER BY medium
+                """, [id.rawValue]).map { "\(try $0.string("medium")):\(try $0.int("attempts")):\(try $0.string("state"))" }
             #expect(attempts == ["email:2:sent", "in_app:0:sent", "sms:3:sent"])
 
             // Refused for good: a dead number and a mailbox that does not exist.
@@ -250,7 +250,7 @@ extension Component {
             #expect(TestStack.eventually(15) {
                 (try? db.query("""
                     SELECT count(*) AS n FROM notification.deliveries
-                    WHERE refund_id = $1::uuid AND channel = 'sms' AND state = 'gave_up' AND attempts = 3
+                    WHERE refund_id = $1::uuid AND medium = 'sms' AND state = 'gave_up' AND attempts = 3
                     """, [id.rawValue])[0].int("n")) == 1
             })
             #expect(try s.mail(refund: id).count == 1)

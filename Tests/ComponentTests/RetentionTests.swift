@@ -30,7 +30,7 @@ extension Component {
             // gateway configured here, give it up, which would make it finished and erasable) during the test.
             for (event, state) in [("ev-\(done)", "sent"), ("ev-\(open)", "pending")] {
                 try db.query("""
-                    INSERT INTO notification.deliveries (event_id, channel, buyer_id, refund_id, step, address, title, body,
+                    INSERT INTO notification.deliveries (event_id, medium, buyer_id, refund_id, step, address, title, body,
                                                          state, created_at, next_attempt_at)
                     VALUES ($1, 'sms', 'b-ret', $2::uuid, 'credited', '13800003333', 't', 'b', $3,
                             now() - interval '2 minutes', now() + interval '1 hour')

@@ -61,9 +61,9 @@ struct RefundCommand: ParsableCommand {
                  sql: "SELECT * FROM \(payout).incidents WHERE refund_id = $1::uuid"),
             Part(title: "payout: platform balance", columns: ["amount_fen", "currency", "created_at"],
                  sql: "SELECT * FROM \(payout).balance_ledger WHERE refund_id = $1::uuid"),
-            Part(title: "notification: deliveries", columns: ["created_at", "step", "channel", "state", "attempts", "address",
+            Part(title: "notification: deliveries", columns: ["created_at", "step", "medium", "state", "attempts", "address",
                                                              "last_error", "sent_at"],
-                 sql: "SELECT * FROM \(notification).deliveries WHERE refund_id = $1::uuid ORDER BY created_at, channel"),
+                 sql: "SELECT * FROM \(notification).deliveries WHERE refund_id = $1::uuid ORDER BY created_at, medium"),
             Part(title: "dead letters that name it", columns: ["schema", "queue", "type", "reason", "state", "at"],
                  sql: deadLetters),
         ]
