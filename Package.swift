@@ -140,7 +140,8 @@ let package = Package(
         /// runtime's routing), no servers, seconds (`swift test --filter UnitTests`). The services' own pure parts
         /// are reached through `@testable import` of their executables.
         .testTarget(name: "UnitTests",
-                    dependencies: ["RefundModel", "ChannelSigning", "AMQP", "StageRuntime", "Intake", "Notification"],
+                    dependencies: ["RefundModel", "ChannelSigning", "AMQP", "StageRuntime", "HTTPStage", "Intake",
+                                   "Notification", .product(name: "HummingbirdTesting", package: "hummingbird")],
                     path: "Tests/UnitTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "ComponentTests",
