@@ -70,7 +70,8 @@ struct PayoutHandler: StageHandler {
         let currency = facts.lines[0].paid.currency
         let lines = Dictionary(facts.lines.map { ($0.lineId, $0.paid.minorUnits) }) { a, _ in a }
         let order = PaidOrder(orderId: facts.orderId, buyerId: facts.buyerId, paymentChannel: facts.paymentChannel,
-                              currency: currency, totalPaidFen: lines.values.reduce(0, +), linePaidFen: lines)
+                              currency: currency, totalPaidFen: try facts.totalPaid().minorUnits,
+                              linePaidFen: lines)
         if try !repo.saveOrder(order) {
             tx.logger.info("order.placed again: the first placement's amounts stand", metadata: ["order.id": "\(facts.orderId)"])
         }
