@@ -30,6 +30,13 @@ public struct StageDefinition: Sendable {
     public init(name: String, schema: String, queue: Topology.QueueSpec, extraQueues: [Topology.QueueSpec] = [],
                 migrations: [Migration] = [], handler: StageHandler, work: [BackgroundWork] = [],
                 publishers: PublisherPolicy = .producersTable) {
+        self.init(name: name, schema: schema, queue: queue, extraQueues: extraQueues, migrations: migrations,
+                  handler: handler, work: work, publishers: publishers, service: nil)
+    }
+
+    private init(name: String, schema: String, queue: Topology.QueueSpec, extraQueues: [Topology.QueueSpec],
+                 migrations: [Migration], handler: StageHandler, work: [BackgroundWork], publishers: PublisherPolicy,
+                 service: ServiceName?) {
         self.name = name
         self.publishers = publishers
         self.schema = schema
@@ -39,21 +46,14 @@ public struct StageDefinition: Sendable {
         self.handler = handler
         self.routes = handler.routes
         self.work = work
-        self.service = nil
+        self.service = service
     }
 
     public init(service: ServiceName, migrations: [Migration] = [], extraQueues: [Topology.QueueSpec] = [],
                 handler: StageHandler, work: [BackgroundWork] = []) {
-        name = service.rawValue
-        schema = service.schema
-        queue = Topology.queue(for: service)
-        publishers = .producersTable
-        self.extraQueues = extraQueues
-        self.migrations = migrations
-        self.handler = handler
-        routes = handler.routes
-        self.work = work
-        self.service = service
+        self.init(name: service.rawValue, schema: service.schema, queue: Topology.queue(for: service),
+                  extraQueues: extraQueues, migrations: migrations, handler: handler, work: work,
+                  publishers: .producersTable, service: service)
     }
 
     /// Fails when the stage's handlers do not cover exactly what the message catalogue says it consumes.
