@@ -24,6 +24,8 @@ struct NotificationSettings: Sendable {
     var idlePollMillis: Int
     /// Sender threads per medium.
     var sendersPerMedium: Int
+    /// Deliveries one sender claims, sends and records per round (one transaction for the round).
+    var sendBatch: Int
 
     init(_ env: SettingsSource) throws {
         let sms = try env.string("SMS_URL", default: "http://127.0.0.1:8092/v1/sms")
@@ -56,5 +58,6 @@ struct NotificationSettings: Sendable {
         // A fallback: new deliveries wake the senders; the poll finds retries whose pause has ended.
         idlePollMillis = try env.int("NOTIFY_POLL_MILLIS", default: 1_000, range: 10...60_000)
         sendersPerMedium = try env.int("SENDERS_PER_MEDIUM", default: 2, range: 1...32)
+        sendBatch = try env.int("SEND_BATCH", default: 16, range: 1...500)
     }
 }

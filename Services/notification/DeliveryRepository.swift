@@ -101,48 +101,53 @@ struct DeliveryRepository {
                   PostgresArray.text(rows.map(\.state)), Self.wakeUpPrefix])
     }
 
-    /// One due delivery of `medium`, locked until this transaction ends (other senders skip it).
-    func claimDue(_ medium: Medium) throws -> Delivery? {
-        guard let row = try db.query("""
+    /// Up to `limit` due deliveries of `medium`, oldest first, locked until this transaction ends (other senders
+    /// skip them). A batch: one claim and one record per round instead of per message.
+    func claimDue(_ medium: Medium, limit: Int) throws -> [Delivery] {
+        try db.query("""
             SELECT event_id, refund_id::text AS refund_id, address, title, body, attempts FROM deliveries
             WHERE medium = $1 AND state = 'pending' AND next_attempt_at <= now()
-            ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
-            """, [medium.rawValue]).first else { return nil }
-        return Delivery(eventId: try row.string("event_id"), medium: medium, refundId: try row.string("refund_id"),
-                        address: try row.optionalString("address") ?? "", title: try row.string("title"),
-                        body: try row.string("body"), attempts: try row.int("attempts"))
+            ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED
+            """, [medium.rawValue, limit]).map { row in
+            Delivery(eventId: try row.string("event_id"), medium: medium, refundId: try row.string("refund_id"),
+                     address: try row.optionalString("address") ?? "", title: try row.string("title"),
+                     body: try row.string("body"), attempts: try row.int("attempts"))
+        }
     }
 
-    func markSent(_ d: Delivery) throws {
-        try db.query("""
-            UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = now(), last_error = NULL
-            WHERE event_id = $1 AND medium = $2
-            """, [d.eventId, d.medium.rawValue])
+    /// What a sender did with one claimed delivery.
+    struct Outcome {
+        var delivery: Delivery
+        /// `sent`, `refused` (the address, for good), `gave_up`, or `pending` (tried, to be tried again).
+        var state: String
+        var error: String?
+        /// For `pending`: the pause before the next attempt.
+        var retryAfterMillis: Int?
     }
 
-    func retryLater(_ d: Delivery, afterMillis: Int, error: String) throws {
+    /// Records a batch's outcomes in one statement: each delivery's state, attempt and error, the pause of those to
+    /// retry, and every refused address (so later deliveries to it are not attempted).
+    func record(_ outcomes: [Outcome], medium: Medium) throws {
+        guard !outcomes.isEmpty else { return }
         try db.query("""
-            UPDATE deliveries SET attempts = attempts + 1, last_error = $3,
-                   next_attempt_at = now() + make_interval(secs => $4::bigint / 1000.0)
-            WHERE event_id = $1 AND medium = $2
-            """, [d.eventId, d.medium.rawValue, error, afterMillis])
-    }
-
-    func giveUp(_ d: Delivery, error: String) throws {
-        try db.query("""
-            UPDATE deliveries SET state = 'gave_up', attempts = attempts + 1, last_error = $3
-            WHERE event_id = $1 AND medium = $2
-            """, [d.eventId, d.medium.rawValue, error])
-    }
-
-    /// The gateway refused the address for good: this delivery and every later one to it are not attempted.
-    func refuse(_ d: Delivery, reason: String) throws {
-        try db.query("""
-            UPDATE deliveries SET state = 'refused', attempts = attempts + 1, last_error = $3
-            WHERE event_id = $1 AND medium = $2
-            """, [d.eventId, d.medium.rawValue, reason])
-        try db.query("""
-            INSERT INTO refused_addresses (medium, address, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
-            """, [d.medium.rawValue, d.address, reason])
+            WITH o AS (
+                SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+                    AS o(event_id, state, last_error, retry_ms, address)),
+            marked AS (
+                UPDATE deliveries d SET state = o.state, attempts = d.attempts + 1, last_error = o.last_error,
+                       sent_at = CASE WHEN o.state = 'sent' THEN now() ELSE d.sent_at END,
+                       next_attempt_at = CASE WHEN o.retry_ms IS NULL THEN d.next_attempt_at
+                                         ELSE now() + make_interval(secs => o.retry_ms::bigint / 1000.0) END
+                FROM o WHERE d.event_id = o.event_id AND d.medium = $1
+                RETURNING 1),
+            refused AS (
+                INSERT INTO refused_addresses (medium, address, reason)
+                SELECT DISTINCT ON (o.address) $1, o.address, o.last_error FROM o WHERE o.state = 'refused'
+                ON CONFLICT DO NOTHING RETURNING 1)
+            SELECT (SELECT count(*) FROM marked) AS marked, (SELECT count(*) FROM refused) AS refused
+            """, [medium.rawValue, PostgresArray.text(outcomes.map(\.delivery.eventId)),
+                  PostgresArray.text(outcomes.map(\.state)), PostgresArray.text(outcomes.map(\.error)),
+                  PostgresArray.text(outcomes.map { $0.retryAfterMillis.map(String.init) }),
+                  PostgresArray.text(outcomes.map(\.delivery.address))])
     }
 }

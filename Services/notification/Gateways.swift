@@ -12,12 +12,20 @@ enum SendResult: Equatable {
 }
 
 protocol Gateway: Sendable {
+    /// What one sender thread sends through: a connection of its own where the medium keeps one open (SMTP).
+    func connect() -> any GatewayConnection
+}
+
+protocol GatewayConnection {
     func send(_ d: Delivery) -> SendResult
 }
 
 /// An HTTP SMS gateway: `POST {url}` with `{"requestId","phone","text"}`. The request id is the delivery's key, so
 /// a gateway that deduplicates on it (as Aliyun's `OutId` lets one do) never texts twice after a crash mid-send.
-struct SMSGateway: Gateway {
+struct SMSGateway: Gateway, GatewayConnection {
+    /// URLSession keeps the HTTP connections alive and shared: nothing per thread.
+    func connect() -> any GatewayConnection { self }
+
     let url: URL
     let timeout: Double
 
@@ -48,18 +56,7 @@ struct SMTPMailer: Gateway {
     /// `smtp://` only: upgrade with STARTTLS or do not send.
     var requireStartTLS = false
 
-    func send(_ d: Delivery) -> SendResult {
-        let message = Self.compose(d, from: from, messageIdDomain: messageIdDomain)
-        var code: Int = 0
-        var error = [CChar](repeating: 0, count: Int(CREFUND_SMTP_ERROR_SIZE) + 1)
-        let rc = message.withCString { text in
-            crefund_smtp_send(url, "<\(from)>", "<\(d.address)>", text, strlen(text), timeout, &code, &error, caFile,
-                              requireStartTLS ? 1 : 0)
-        }
-        if rc == 0 { return .sent }
-        let why = "curl \(rc) smtp \(code): " + String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return (500..<600).contains(code) ? .refused(why) : .retry(why)
-    }
+    func connect() -> any GatewayConnection { SMTPSession(mailer: self) }
 
     /// RFC 5322 message with a UTF-8 subject (RFC 2047 base64) and body (base64), CRLF line ends.
     static func compose(_ d: Delivery, from: String, messageIdDomain: String) -> String {
@@ -74,5 +71,32 @@ struct SMTPMailer: Gateway {
             "Message-ID: <\(d.eventId).email@\(messageIdDomain)>", "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: base64", "", body, "",
         ].joined(separator: "\r\n")
+    }
+}
+
+/// One sender thread's SMTP session: the connection stays open between messages (one greeting, EHLO and TLS
+/// handshake per session, not per message); libcurl reconnects when the server has closed it meanwhile.
+final class SMTPSession: GatewayConnection {
+    let mailer: SMTPMailer
+    private let handle: UnsafeMutableRawPointer?
+
+    init(mailer: SMTPMailer) {
+        self.mailer = mailer
+        handle = crefund_smtp_session_new()
+    }
+
+    deinit { crefund_smtp_session_free(handle) }
+
+    func send(_ d: Delivery) -> SendResult {
+        let message = SMTPMailer.compose(d, from: mailer.from, messageIdDomain: mailer.messageIdDomain)
+        var code: Int = 0
+        var error = [CChar](repeating: 0, count: Int(CREFUND_SMTP_ERROR_SIZE) + 1)
+        let rc = message.withCString { text in
+            crefund_smtp_send(handle, mailer.url, "<\(mailer.from)>", "<\(d.address)>", text, strlen(text),
+                              mailer.timeout, &code, &error, mailer.caFile, mailer.requireStartTLS ? 1 : 0)
+        }
+        if rc == 0 { return .sent }
+        let why = "curl \(rc) smtp \(code): " + String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (500..<600).contains(code) ? .refused(why) : .retry(why)
     }
 }

@@ -12,6 +12,8 @@ struct PayoutSettings: Sendable {
     var pollSeconds: Double
     /// Channel calls in flight per instance (threads of `ChannelCaller`).
     var channelCallers: Int
+    /// Payouts one caller claims per round and calls at once (each call on its own thread, outside any transaction).
+    var channelCallBatch: Int
     var calendar: ArrivalCalendar
     /// Channels paid in a daily batch (`BATCH_WINDOWS=bank_card=17:00`); default none: every channel at once.
     var batches: BatchWindows
@@ -33,6 +35,7 @@ struct PayoutSettings: Sendable {
         channelTimeout = try env.seconds("CHANNEL_TIMEOUT_SECONDS", default: 10)
         pollSeconds = try env.seconds("PAYOUT_POLL_SECONDS", default: 30)
         channelCallers = try env.int("CHANNEL_CALLERS", default: 4, range: 1...64)
+        channelCallBatch = try env.int("CHANNEL_CALL_BATCH", default: 8, range: 1...64)
         guard let promises = ArrivalCalendar.promises(setting: env.values["ARRIVAL_TIMES"] ?? "") else {
             throw ConfigurationError(setting: "ARRIVAL_TIMES",
                                      problem: "channel=<n>h or channel=<n>d (working days), e.g. bank_card=3d")

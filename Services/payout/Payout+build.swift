@@ -22,7 +22,7 @@ enum Payout {
         let pollMillis = try env.int("DEADLINE_POLL_MS", default: 500, range: 10...60_000)
         let callers = (0..<settings.channelCallers).map {
             ChannelCaller(name: "channel-caller-\($0)", handler: handler, schema: ServiceName.payout.schema,
-                          pollMillis: pollMillis)
+                          pollMillis: pollMillis, batch: settings.channelCallBatch)
         }
         return (StageDefinition(service: .payout, migrations: Schema.migrations, handler: handler,
                                 work: callers + [RetentionSweep(rules: [accounts], everySeconds: retention.everySeconds)]),

@@ -129,21 +129,20 @@ struct PayoutRepository {
         try db.query("UPDATE payouts SET next_call_at = $2::timestamptz WHERE refund_id = $1::uuid", [id.rawValue, at])
     }
 
-    /// Claims one payout due for a channel call: marks it called and leases it for `leaseSeconds` (another instance
-    /// takes it over only if this one dies mid-call), in one statement; the caller commits before calling. Returns
-    /// the payout and whether it had been called before (then the channel is queried first).
-    func claimCall(leaseSeconds: Double) throws -> (PayoutRecord, calledBefore: Bool)? {
-        guard let row = try db.query("""
+    /// Claims up to `limit` payouts due for a channel call: marks them called and leases them for `leaseSeconds`
+    /// (another caller takes one over only if this one dies mid-call), in one statement; the caller commits before
+    /// calling. Returns each payout and whether it had been called before (then the channel is queried first).
+    func claimCalls(leaseSeconds: Double, limit: Int) throws -> [(PayoutRecord, calledBefore: Bool)] {
+        try db.query("""
             WITH due AS (
                 SELECT refund_id, called FROM payouts
                 WHERE next_call_at <= now() AND state IN ('pending', 'processing')
-                ORDER BY next_call_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                ORDER BY next_call_at LIMIT $2::int FOR UPDATE SKIP LOCKED)
             UPDATE payouts p SET called = true, attempts = p.attempts + 1, updated_at = now(),
                    next_call_at = now() + make_interval(secs => $1::double precision)
             FROM due WHERE p.refund_id = due.refund_id
             RETURNING \(Self.returning), due.called AS called_before
-            """, [String(leaseSeconds)]).first else { return nil }
-        return (try record(row), try row.bool("called_before"))
+            """, [String(leaseSeconds), limit]).map { row in (try record(row), try row.bool("called_before")) }
     }
 
     private static let returning = """

@@ -24,11 +24,20 @@ static size_t crefund_mail_read(char *buffer, size_t size, size_t count, void *u
     return n;
 }
 
-int crefund_smtp_send(const char *url, const char *from, const char *to, const char *message,
+void *crefund_smtp_session_new(void) { return curl_easy_init(); }
+
+void crefund_smtp_session_free(void *session) {
+    if (session) curl_easy_cleanup((CURL *)session);
+}
+
+int crefund_smtp_send(void *session, const char *url, const char *from, const char *to, const char *message,
                                     size_t length, long timeout_seconds, long *smtp_code, char *error_buffer,
                                     const char *ca_file, int require_starttls) {
-    CURL *curl = curl_easy_init();
+    // curl_easy_reset clears the options of the last send but keeps the handle's open connection, which libcurl
+    // reuses for the same server (a new MAIL FROM on the same session).
+    CURL *curl = session ? (CURL *)session : curl_easy_init();
     if (!curl) return CURLE_FAILED_INIT;
+    if (session) curl_easy_reset(curl);
     struct crefund_mail_source src = { message, length, 0 };
     struct curl_slist *rcpt = curl_slist_append(NULL, to);
     error_buffer[0] = 0;
@@ -48,6 +57,6 @@ int crefund_smtp_send(const char *url, const char *from, const char *to, const c
     *smtp_code = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, smtp_code);
     curl_slist_free_all(rcpt);
-    curl_easy_cleanup(curl);
+    if (!session) curl_easy_cleanup(curl);
     return (int)rc;
 }
