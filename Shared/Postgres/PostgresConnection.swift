@@ -11,6 +11,9 @@ public final class PostgresConnection {
     private var conn: OpaquePointer?
     private var prepared: [String: String] = [:]
     private var inTransaction = false
+    /// The `BEGIN` of the current transaction, not sent yet: it goes with the transaction's first statement, in one
+    /// network write and one round trip (libpq's pipeline mode), instead of a round trip of its own.
+    private var pendingBegin: String?
 
     /// Connects from a `postgres://user:pass@host:port/db` URL (libpq parses it). Throws `.connection` on failure.
     public init(url: String, applicationName: String = "refund-platform") throws {
@@ -55,31 +58,68 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ sql: String, _ params: [PostgresBindable?] = []) throws -> [PostgresRow] {
         let c = try handle()
-        let name = try preparedName(for: sql, paramCount: params.count, on: c)
-        let texts = params.map { $0?.postgresText }
-        let result = withCStrings(texts) { ptrs in
-            PQexecPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0)
-        }
-        return try consume(result, on: c)
+        return try consume(try execPrepared(sql, params, on: c), on: c)
     }
 
     /// Runs one statement and returns the number of rows it changed (`UPDATE … WHERE state = $2` compare-and-set).
     @discardableResult
     public func execute(_ sql: String, _ params: [PostgresBindable?] = []) throws -> Int {
         let c = try handle()
-        let name = try preparedName(for: sql, paramCount: params.count, on: c)
-        let texts = params.map { $0?.postgresText }
-        let result = withCStrings(texts) { ptrs in
-            PQexecPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0)
-        }
+        let result = try execPrepared(sql, params, on: c)
         defer { PQclear(result) }
         try check(result, on: c)
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
+    /// The statement's result; the transaction's pending `BEGIN` goes first, in the same round trip.
+    private func execPrepared(_ sql: String, _ params: [PostgresBindable?], on c: OpaquePointer) throws -> OpaquePointer? {
+        // Prepared outside the pipeline (a prepared statement belongs to the session, not to the transaction).
+        let name = try preparedName(for: sql, paramCount: params.count, on: c)
+        let texts = params.map { $0?.postgresText }
+        guard let begin = pendingBegin else {
+            return withCStrings(texts) { ptrs in PQexecPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0) }
+        }
+        pendingBegin = nil
+        return try pipelined(begin: begin, on: c) {
+            withCStrings(texts) { ptrs in PQsendQueryPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0) }
+        }
+    }
+
+    /// `BEGIN` and one statement in one pipeline: both sent, one sync, both results read. Returns the statement's
+    /// result (an aborted-pipeline result, checked as an error, if `BEGIN` failed).
+    private func pipelined(begin: String, on c: OpaquePointer, send: () -> Int32) throws -> OpaquePointer? {
+        guard PQenterPipelineMode(c) == 1 else { throw PostgresError(.connection, String(cString: PQerrorMessage(c))) }
+        // A pipeline left half-read (a broken connection) cannot take the next statement: drop the connection, its
+        // owner reconnects.
+        defer { if PQexitPipelineMode(c) != 1 { close() } }
+        guard PQsendQueryParams(c, begin, 0, nil, nil, nil, nil, 0) == 1, send() == 1, PQpipelineSync(c) == 1 else {
+            throw PostgresError(.connection, String(cString: PQerrorMessage(c)))
+        }
+        // Results come per query, each followed by NULL, then the sync's own.
+        let beginResult = PQgetResult(c)
+        while let extra = PQgetResult(c) { PQclear(extra) }
+        let result = PQgetResult(c)
+        while let extra = PQgetResult(c) { PQclear(extra) }
+        if let sync = PQgetResult(c) { PQclear(sync) }
+        defer { PQclear(beginResult) }
+        if let b = beginResult, PQresultStatus(b) != PGRES_COMMAND_OK {
+            PQclear(result)
+            try check(b, on: c)
+            throw PostgresError(.query, "BEGIN failed")
+        }
+        return result
+    }
+
     /// Runs SQL text with no parameters (DDL in migrations, `BEGIN`, `LISTEN`); several statements allowed.
     public func simple(_ sql: String) throws {
         let c = try handle()
+        if let begin = pendingBegin {
+            // Anything sent as text inside the transaction (a savepoint) needs the transaction begun first.
+            pendingBegin = nil
+            let b = PQexec(c, begin)
+            defer { PQclear(b) }
+            try check(b, on: c)
+        }
         let r = PQexec(c, sql)
         defer { PQclear(r) }
         try check(r, on: c)
@@ -151,15 +191,17 @@ public final class PostgresConnection {
         while true {
             attempt += 1
             do {
-                try simple("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+                pendingBegin = "BEGIN ISOLATION LEVEL \(isolation.rawValue)"
                 inTransaction = true
                 let value = try body(self)
-                try simple("COMMIT")
+                // A transaction that sent nothing has nothing to commit.
+                if pendingBegin == nil { try simple("COMMIT") }
+                pendingBegin = nil
                 inTransaction = false
                 return value
             } catch let error as PostgresError {
                 inTransaction = false
-                if isHealthy { try? simple("ROLLBACK") }
+                if pendingBegin != nil { pendingBegin = nil } else if isHealthy { try? simple("ROLLBACK") }
                 if error.isSerializationConflict && attempt < attempts {
                     // Jittered pause so two conflicting writers do not collide again in lockstep.
                     usleep(UInt32.random(in: 1_000...(5_000 * UInt32(attempt))))
@@ -168,7 +210,7 @@ public final class PostgresConnection {
                 throw error
             } catch {
                 inTransaction = false
-                if isHealthy { try? simple("ROLLBACK") }
+                if pendingBegin != nil { pendingBegin = nil } else if isHealthy { try? simple("ROLLBACK") }
                 throw error
             }
         }

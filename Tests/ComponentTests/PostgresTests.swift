@@ -81,6 +81,35 @@ extension Component {
             try db.simple("DROP TABLE \(table)")
         }
 
+        /// The BEGIN goes with the transaction's first statement in one pipeline: the statements still run in one
+        /// transaction, a failing first statement still rolls back, and the connection is usable afterwards.
+        @Test("a transaction's BEGIN sent with its first statement still makes one transaction")
+        func pipelinedBegin() throws {
+            let db = try TestStack.database()
+            let table = TestStack.unique("t_begin")
+            try db.simple("CREATE TABLE \(table) (k text PRIMARY KEY)")
+            let (first, second, inBlock) = try db.transaction(.repeatableRead) { tx in
+                (try tx.query("SELECT txid_current()::text AS x")[0].string("x"),
+                 try tx.query("SELECT txid_current()::text AS x")[0].string("x"),
+                 try tx.query("SELECT current_setting('transaction_isolation') AS i")[0].string("i"))
+            }
+            #expect(first == second)
+            #expect(inBlock == "repeatable read")
+            // The first statement fails: nothing stays, and the next transaction works.
+            #expect(throws: PostgresError.self) {
+                try db.transaction { tx in try tx.query("INSERT INTO \(table) VALUES ($1), ($1)", ["a"]) }
+            }
+            try db.transaction { tx in
+                try tx.query("INSERT INTO \(table) VALUES ($1)", ["b"])
+                try tx.savepoint { sp in try sp.query("INSERT INTO \(table) VALUES ($1)", ["c"]) }
+            }
+            // A transaction that sends nothing commits nothing and leaves no transaction open.
+            try db.transaction { _ in }
+            #expect(try db.query("SELECT count(*) AS n FROM \(table)")[0].int("n") == 2)
+            #expect(try db.query("SELECT txid_current()::text AS x")[0].string("x") != first)
+            try db.simple("DROP TABLE \(table)")
+        }
+
         @Test("a serialization failure is retried and the transaction finally commits once")
         func serializationRetry() throws {
             let a = try TestStack.database(), b = try TestStack.database()
