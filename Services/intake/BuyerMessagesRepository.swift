@@ -19,7 +19,7 @@ struct BuyerMessagesRepository {
     let db: PostgresConnection
 
     func saveMessage(_ m: InAppMessage) throws {
-        try db.query("""
+        try db.deferred("""
             INSERT INTO messages (message_id, buyer_id, refund_id, step, title, body, locale, at)
             VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8::timestamptz) ON CONFLICT DO NOTHING
             """, [m.messageId, m.buyerId, m.refundId.rawValue, m.step.rawValue, m.title, m.body, m.locale.rawValue, m.at])

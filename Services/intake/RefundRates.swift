@@ -38,7 +38,7 @@ struct RefundRates {
             params.append(line.supplierId)
             return "($1::date, $\(params.count - 1), $\(params.count), NULL, 1, 0, NULL, NULL)"
         }
-        try db.execute("""
+        try db.deferred("""
             INSERT INTO rate_events (day, product, supplier, reason, orders, refunds, refund_id, buyer_id)
             VALUES \(rows.joined(separator: ", "))
             """, params)
@@ -47,7 +47,7 @@ struct RefundRates {
     /// A refund applied for, counted on its order's day; `RateSweep` judges its product and supplier.
     func refundApplied(_ refund: RefundID, order: OrderFacts, line: OrderLineFacts, reason: RefundReason,
                        buyerId: String) throws {
-        try db.execute("""
+        try db.deferred("""
             INSERT INTO rate_events (day, product, supplier, reason, orders, refunds, refund_id, buyer_id)
             VALUES ($1::date, $2, $3, $4, 0, 1, $5::uuid, $6)
             """, [Self.day(order.placedAt), Self.productKey(line), line.supplierId, reason.rawValue, refund.rawValue,
@@ -104,7 +104,7 @@ struct RefundRates {
 
     /// A supplier's record, merged field by field (the largest count wins).
     func supplierRecord(_ r: SupplierRecord) throws {
-        try db.execute("""
+        try db.deferred("""
             INSERT INTO supplier_records (supplier_id, answered_in_time, answered_late, silent, disputes_lost,
                                           deposit_charged_fen, refused_replies)
             VALUES ($1, $2::int, $3::int, $4::int, $5::int, $6::bigint, $7::int)

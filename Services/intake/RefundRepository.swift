@@ -54,7 +54,7 @@ struct RefundRepository {
     // MARK: Orders
 
     func saveOrder(_ facts: OrderFacts) throws {
-        try db.query("""
+        try db.deferred("""
             INSERT INTO orders (order_id, buyer_id, facts) VALUES ($1, $2, $3::jsonb)
             ON CONFLICT (order_id) DO UPDATE SET facts = EXCLUDED.facts, updated_at = now()
             """, [facts.orderId, facts.buyerId, try json(facts)])
@@ -68,7 +68,7 @@ struct RefundRepository {
 
     /// An order event that came before its `order.placed`.
     func keepEarlyEvent(_ event: OrderEvent, messageId: String, type: String) throws {
-        try db.query("""
+        try db.deferred("""
             INSERT INTO early_order_events (message_id, order_id, type, event) VALUES ($1, $2, $3, $4::jsonb)
             ON CONFLICT DO NOTHING
             """, [messageId, event.orderId, type, try json(event)])
@@ -92,7 +92,7 @@ struct RefundRepository {
     // MARK: Refunds
 
     func insert(_ r: RefundRecord) throws {
-        try db.query("""
+        try db.deferred("""
             INSERT INTO refunds (refund_id, buyer_id, order_id, line_id, state, reason, currency, requested_fen,
                                  evidence, preferred_route, created_at)
             VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8::bigint, $9::jsonb, $10, $11::timestamptz)
@@ -193,7 +193,7 @@ struct RefundRepository {
                                       expectedNextBy: e.expectedNextBy, messageId: messageId)))
             .first?.int("n") == 1
         if !newer {
-            try db.query("""
+            try db.deferred("""
                 UPDATE refunds SET findings = coalesce(findings, $2::jsonb),
                        excluded_reviewer = coalesce(excluded_reviewer, $3),
                        action_pending = CASE WHEN $4::timestamptz >= action_pending_at THEN NULL ELSE action_pending END,
@@ -207,7 +207,7 @@ struct RefundRepository {
     /// An action accepted and published at `at` (to the millisecond, as its message carries it), until a step at or
     /// after that time is projected.
     func markActionPending(_ id: RefundID, _ action: String, at: Date) throws {
-        try db.query("UPDATE refunds SET action_pending = $2, action_pending_at = $3 WHERE refund_id = $1::uuid",
+        try db.deferred("UPDATE refunds SET action_pending = $2, action_pending_at = $3 WHERE refund_id = $1::uuid",
                      [id.rawValue, action, MessageCoding.millis(at)])
     }
 
@@ -216,7 +216,7 @@ struct RefundRepository {
     func appendStep(_ id: RefundID, step: String, at: Date, actor: String, rule: String? = nil,
                     because reason: Explanation? = nil, amountFen: Int64? = nil, missing: [String]? = nil,
                     expectedNextBy: Date? = nil, messageId: String? = nil) throws {
-        try db.query(Self.insertStep, try stepParameters(id, step: step, at: at, actor: actor, rule: rule,
+        try db.deferred(Self.insertStep, try stepParameters(id, step: step, at: at, actor: actor, rule: rule,
                                                          explanation: reason?.english, reason: reason,
                                                          amountFen: amountFen,
                                                          missing: missing, expectedNextBy: expectedNextBy,
@@ -272,7 +272,7 @@ struct RefundRepository {
     }
 
     func remember(caller: String, key: String, requestBody: String, status: Int, body: String) throws {
-        try db.query("""
+        try db.deferred("""
             INSERT INTO idempotency (caller, key, request_body, status, body) VALUES ($1, $2, $3, $4::int, $5)
             """, [caller, key, requestBody, status, body])
     }

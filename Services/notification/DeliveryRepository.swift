@@ -43,7 +43,7 @@ struct DeliveryRepository {
 
     /// Keeps the newer profile only.
     func saveContact(_ p: BuyerProfile) throws {
-        try db.query("""
+        try db.deferred("""
             INSERT INTO contacts (buyer_id, phone, email, locale, updated_at) VALUES ($1, $2, $3, $4, $5::timestamptz)
             ON CONFLICT (buyer_id) DO UPDATE SET phone = excluded.phone, email = excluded.email,
                    locale = excluded.locale, updated_at = excluded.updated_at
@@ -82,7 +82,7 @@ struct DeliveryRepository {
     /// recorded as refused at once. Pending ones wake their medium's senders (the NOTIFY rides in the same
     /// statement: no extra round trip).
     func add(_ rows: [NewDelivery], eventId: String, buyerId: String, refundId: RefundID, step: RefundState) throws {
-        try db.query("""
+        try db.deferred("""
             WITH wanted AS (
                 SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
                     AS w(medium, address, title, body, state)),
@@ -129,7 +129,7 @@ struct DeliveryRepository {
     /// retry, and every refused address (so later deliveries to it are not attempted).
     func record(_ outcomes: [Outcome], medium: Medium) throws {
         guard !outcomes.isEmpty else { return }
-        try db.query("""
+        try db.deferred("""
             WITH o AS (
                 SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
                     AS o(event_id, state, last_error, retry_ms, address)),

@@ -62,7 +62,7 @@ struct PayoutRepository {
     /// Keeps a verified refund until its order is known.
     func wait(_ v: RefundVerified) throws {
         let json = String(decoding: try MessageCoding.encoder().encode(v), as: UTF8.self)
-        try db.query("""
+        try db.deferred("""
             INSERT INTO waiting_for_order (refund_id, order_id, verified) VALUES ($1::uuid, $2, $3::jsonb)
             ON CONFLICT DO NOTHING
             """, [v.approved.refundId.rawValue, v.approved.orderId, json])
@@ -126,7 +126,7 @@ struct PayoutRepository {
 
     /// When a `ChannelCaller` should next call (or query) the channel for this payout; nil: no call is due.
     func scheduleCall(_ id: RefundID, at: Date?) throws {
-        try db.query("UPDATE payouts SET next_call_at = $2::timestamptz WHERE refund_id = $1::uuid", [id.rawValue, at])
+        try db.deferred("UPDATE payouts SET next_call_at = $2::timestamptz WHERE refund_id = $1::uuid", [id.rawValue, at])
     }
 
     /// Claims up to `limit` payouts due for a channel call: marks them called and leases them for `leaseSeconds`
@@ -152,7 +152,7 @@ struct PayoutRepository {
 
     /// States only move forward: pending → processing → succeeded | failed, and failed → pending by a fallback.
     func setState(_ id: RefundID, _ state: String, lastStatus: String?, route: String? = nil) throws {
-        try db.query("""
+        try db.deferred("""
             UPDATE payouts SET state = $2, last_status = coalesce($3, last_status), route = coalesce($4, route),
                    updated_at = now() WHERE refund_id = $1::uuid
             """, [id.rawValue, state, lastStatus, route])
@@ -161,7 +161,7 @@ struct PayoutRepository {
     /// The request number `p` was called under is given up for another way of paying (`paidInstead`): kept, so that
     /// a channel confirming it later is recognised (`superseded(requestNo:)`).
     func supersede(_ p: PayoutRecord, paidInstead: String) throws {
-        try db.execute("""
+        try db.deferred("""
             INSERT INTO superseded_requests (request_no, refund_id, channel, amount_fen, currency, paid_instead)
             VALUES ($1::uuid, $2::uuid, $3, $4::bigint, $5, $6) ON CONFLICT DO NOTHING
             """, [p.requestNo, p.refundId.rawValue, p.route, p.amount.minorUnits, p.amount.currency.code, paidInstead])
@@ -197,7 +197,7 @@ struct PayoutRepository {
 
     /// A fallback to a designated account: a new request number (the failed one is kept), called afresh.
     func retarget(_ id: RefundID, route: String, accountNo: String, sendAt: Date, expectedAt: Date) throws {
-        try db.query("""
+        try db.deferred("""
             UPDATE payouts SET failed_request_no = request_no, request_no = $2::uuid, route = $3, account_no = $4,
                    state = 'pending', called = false, attempts = 0, last_status = NULL, send_at = $5::timestamptz,
                    next_call_at = $5::timestamptz,
@@ -207,7 +207,7 @@ struct PayoutRepository {
     }
 
     func markOverdue(_ id: RefundID) throws {
-        try db.query("UPDATE payouts SET overdue_at = now() WHERE refund_id = $1::uuid AND overdue_at IS NULL",
+        try db.deferred("UPDATE payouts SET overdue_at = now() WHERE refund_id = $1::uuid AND overdue_at IS NULL",
                      [id.rawValue])
     }
 

@@ -61,14 +61,14 @@ struct RequestRepository {
     }
 
     func count(_ supplier: String, _ counter: Counter) throws {
-        try db.query("""
+        try db.deferred("""
             INSERT INTO supplier_stats (supplier_id, \(counter.rawValue)) VALUES ($1, 1)
             ON CONFLICT (supplier_id) DO UPDATE SET \(counter.rawValue) = supplier_stats.\(counter.rawValue) + 1
             """, [supplier])
     }
 
     func chargeDeposit(_ supplier: String, refund: RefundID, amount: Money, cause: String) throws {
-        try db.query("""
+        try db.deferred("""
             INSERT INTO deposit_ledger (supplier_id, refund_id, amount_fen, currency, cause)
             VALUES ($1, $2::uuid, $3::bigint, $4, $5) ON CONFLICT DO NOTHING
             """, [supplier, refund.rawValue, amount.minorUnits, amount.currency.code, cause])

@@ -11,9 +11,9 @@ public final class PostgresConnection {
     private var conn: OpaquePointer?
     private var prepared: [String: String] = [:]
     private var inTransaction = false
-    /// The `BEGIN` of the current transaction, not sent yet: it goes with the transaction's first statement, in one
-    /// network write and one round trip (libpq's pipeline mode), instead of a round trip of its own.
-    private var pendingBegin: String?
+    /// Statements of the open transaction not sent yet (its BEGIN, `deferred` writes): they go with the next
+    /// statement that needs an answer, in one network write and one round trip (libpq's pipeline mode).
+    private var queued: [Queued] = []
 
     /// Connects from a `postgres://user:pass@host:port/db` URL (libpq parses it). Throws `.connection` on failure.
     public init(url: String, applicationName: String = "refund-platform") throws {
@@ -71,54 +71,86 @@ public final class PostgresConnection {
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
-    /// The statement's result; the transaction's pending `BEGIN` goes first, in the same round trip.
+    /// A statement of the open transaction whose answer nobody reads (an INSERT of a record, a wake-up): queued, and
+    /// sent with the next statement that needs an answer, or with the COMMIT, in one network write and one round
+    /// trip (libpq's pipeline mode). Its error surfaces there, as that statement's error: the transaction fails as it
+    /// would have, one statement later. Outside a transaction it runs at once.
+    public func deferred(_ sql: String, _ params: [PostgresBindable?] = []) throws {
+        let c = try handle()
+        guard inTransaction else {
+            let r = try execPrepared(sql, params, on: c)
+            defer { PQclear(r) }
+            try check(r, on: c)
+            return
+        }
+        queued.append(.prepared(try preparedName(for: sql, paramCount: params.count, on: c),
+                                params.map { $0?.postgresText }))
+    }
+
+    /// A statement not sent yet: prepared (with its parameters) or text without parameters (BEGIN, SAVEPOINT, COMMIT).
+    private enum Queued {
+        case prepared(String, [String?])
+        case text(String)
+
+        func send(on c: OpaquePointer) -> Bool {
+            switch self {
+            case .prepared(let name, let texts):
+                return withCStrings(texts) { ptrs in PQsendQueryPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0) } == 1
+            case .text(let sql):
+                return PQsendQueryParams(c, sql, 0, nil, nil, nil, nil, 0) == 1
+            }
+        }
+    }
+
+    /// The statement's result, after whatever the transaction has queued (its BEGIN, deferred writes).
     private func execPrepared(_ sql: String, _ params: [PostgresBindable?], on c: OpaquePointer) throws -> OpaquePointer? {
         // Prepared outside the pipeline (a prepared statement belongs to the session, not to the transaction).
         let name = try preparedName(for: sql, paramCount: params.count, on: c)
         let texts = params.map { $0?.postgresText }
-        guard let begin = pendingBegin else {
+        if queued.isEmpty {
             return withCStrings(texts) { ptrs in PQexecPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0) }
         }
-        pendingBegin = nil
-        return try pipelined(begin: begin, on: c) {
-            withCStrings(texts) { ptrs in PQsendQueryPrepared(c, name, Int32(ptrs.count), ptrs, nil, nil, 0) }
-        }
+        return try flush(then: .prepared(name, texts), on: c)
     }
 
-    /// `BEGIN` and one statement in one pipeline: both sent, one sync, both results read. Returns the statement's
-    /// result (an aborted-pipeline result, checked as an error, if `BEGIN` failed).
-    private func pipelined(begin: String, on c: OpaquePointer, send: () -> Int32) throws -> OpaquePointer? {
+    /// Sends the queued statements and `last` in one pipeline with one sync, reads every result, and returns
+    /// `last`'s. The first failure among them is thrown (the ones after it come back "aborted").
+    private func flush(then last: Queued, on c: OpaquePointer) throws -> OpaquePointer? {
+        let batch = queued + [last]
+        queued.removeAll()
         guard PQenterPipelineMode(c) == 1 else { throw PostgresError(.connection, String(cString: PQerrorMessage(c))) }
         // A pipeline left half-read (a broken connection) cannot take the next statement: drop the connection, its
         // owner reconnects.
         defer { if PQexitPipelineMode(c) != 1 { close() } }
-        guard PQsendQueryParams(c, begin, 0, nil, nil, nil, nil, 0) == 1, send() == 1, PQpipelineSync(c) == 1 else {
+        guard batch.allSatisfy({ $0.send(on: c) }), PQpipelineSync(c) == 1 else {
             throw PostgresError(.connection, String(cString: PQerrorMessage(c)))
         }
-        // Results come per query, each followed by NULL, then the sync's own.
-        let beginResult = PQgetResult(c)
-        while let extra = PQgetResult(c) { PQclear(extra) }
-        let result = PQgetResult(c)
-        while let extra = PQgetResult(c) { PQclear(extra) }
-        if let sync = PQgetResult(c) { PQclear(sync) }
-        defer { PQclear(beginResult) }
-        if let b = beginResult, PQresultStatus(b) != PGRES_COMMAND_OK {
-            PQclear(result)
-            try check(b, on: c)
-            throw PostgresError(.query, "BEGIN failed")
+        // Each statement's result, then NULL; after all of them the sync's own result.
+        var results: [OpaquePointer?] = []
+        for _ in batch {
+            results.append(PQgetResult(c))
+            while let extra = PQgetResult(c) { PQclear(extra) }
         }
-        return result
+        if let sync = PQgetResult(c) { PQclear(sync) }
+        let answer = results.removeLast()
+        defer { results.forEach { PQclear($0) } }
+        for r in results where r == nil || ![PGRES_COMMAND_OK, PGRES_TUPLES_OK].contains(PQresultStatus(r)) {
+            PQclear(answer)
+            try check(r, on: c)
+            throw PostgresError(.query, "a queued statement failed")
+        }
+        return answer
     }
 
-    /// Runs SQL text with no parameters (DDL in migrations, `BEGIN`, `LISTEN`); several statements allowed.
+    /// Runs SQL text with no parameters (DDL in migrations, `LISTEN`, `COMMIT`, savepoints); several statements
+    /// allowed when nothing is queued. Inside a transaction, what is queued goes first, in the same round trip.
     public func simple(_ sql: String) throws {
         let c = try handle()
-        if let begin = pendingBegin {
-            // Anything sent as text inside the transaction (a savepoint) needs the transaction begun first.
-            pendingBegin = nil
-            let b = PQexec(c, begin)
-            defer { PQclear(b) }
-            try check(b, on: c)
+        if !queued.isEmpty {
+            let r = try flush(then: .text(sql), on: c)
+            defer { PQclear(r) }
+            try check(r, on: c)
+            return
         }
         let r = PQexec(c, sql)
         defer { PQclear(r) }
@@ -191,17 +223,20 @@ public final class PostgresConnection {
         while true {
             attempt += 1
             do {
-                pendingBegin = "BEGIN ISOLATION LEVEL \(isolation.rawValue)"
+                // The BEGIN goes with the transaction's first statement.
+                queued = [.text("BEGIN ISOLATION LEVEL \(isolation.rawValue)")]
                 inTransaction = true
                 let value = try body(self)
-                // A transaction that sent nothing has nothing to commit.
-                if pendingBegin == nil { try simple("COMMIT") }
-                pendingBegin = nil
+                if queued.count == 1, case .text = queued[0] {
+                    queued.removeAll()  // nothing was sent: nothing to commit
+                } else {
+                    try simple("COMMIT")
+                }
                 inTransaction = false
                 return value
             } catch let error as PostgresError {
                 inTransaction = false
-                if pendingBegin != nil { pendingBegin = nil } else if isHealthy { try? simple("ROLLBACK") }
+                if beganNothing() { queued.removeAll() } else if isHealthy { try? simple("ROLLBACK") }
                 if error.isSerializationConflict && attempt < attempts {
                     // Jittered pause so two conflicting writers do not collide again in lockstep.
                     usleep(UInt32.random(in: 1_000...(5_000 * UInt32(attempt))))
@@ -210,10 +245,18 @@ public final class PostgresConnection {
                 throw error
             } catch {
                 inTransaction = false
-                if pendingBegin != nil { pendingBegin = nil } else if isHealthy { try? simple("ROLLBACK") }
+                if beganNothing() { queued.removeAll() } else if isHealthy { try? simple("ROLLBACK") }
                 throw error
             }
         }
+    }
+
+    /// Whether the failed transaction never reached the server (only its BEGIN is queued); otherwise what is queued
+    /// is dropped and a ROLLBACK sent.
+    private func beganNothing() -> Bool {
+        if queued.count == 1, case .text = queued[0] { return true }
+        queued.removeAll()
+        return false
     }
 
     /// Runs `body` under a savepoint of the current transaction: if it throws, only its own writes are undone.
@@ -224,6 +267,8 @@ public final class PostgresConnection {
             try simple("RELEASE SAVEPOINT sp")
             return v
         } catch {
+            // Statements queued after the SAVEPOINT (it flushed what came before) belong to the failed part.
+            queued.removeAll()
             if isHealthy { try? simple("ROLLBACK TO SAVEPOINT sp") }
             throw error
         }

@@ -195,7 +195,7 @@ final class OutboxRelay {
                 }
             }
             if !done.isEmpty {
-                try tx.query(sql.deleteOutbox, ["{" + done.map(String.init).joined(separator: ",") + "}"])
+                try tx.deferred(sql.deleteOutbox, ["{" + done.map(String.init).joined(separator: ",") + "}"])
             }
             if single { singleRowsLeft -= 1 }
             singleRowId = nil

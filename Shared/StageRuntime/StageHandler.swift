@@ -150,13 +150,13 @@ public final class StageTransaction {
         }
     }
 
-    /// Writes the queued messages to the outbox and wakes the relay (at commit). Called once, last, by whoever
-    /// opened the transaction.
+    /// Writes the queued messages to the outbox and wakes the relay (at commit), in the COMMIT's round trip
+    /// (`deferred`). Called once, last, by whoever opened the transaction.
     func finish() throws {
         var rest = pending[...]
         while !rest.isEmpty {
             let chunk = rest.prefix(OutboxRow.perStatement)
-            try db.query(sql.insertOutbox(rows: chunk.count), chunk.flatMap(\.parameters))
+            try db.deferred(sql.insertOutbox(rows: chunk.count), chunk.flatMap(\.parameters))
             rest = rest.dropFirst(chunk.count)
         }
         written += pending.count
@@ -164,8 +164,8 @@ public final class StageTransaction {
         var channels = notifications
         if written > 0 { channels.insert(sql.notifyChannel, at: 0) }
         guard !channels.isEmpty else { return }
-        // Every wake-up in one statement; PostgreSQL delivers them at commit.
-        try db.query("SELECT " + channels.indices.map { "pg_notify($\($0 + 1), '')" }.joined(separator: ", "),
+        // Every wake-up in one statement; PostgreSQL delivers them at commit. Both statements go with the COMMIT.
+        try db.deferred("SELECT " + channels.indices.map { "pg_notify($\($0 + 1), '')" }.joined(separator: ", "),
                      channels.map { $0 as PostgresBindable? })
     }
 
@@ -200,11 +200,11 @@ public final class StageTransaction {
 
     /// Sets (or moves) the timer `kind`/`key` to fire at `dueAt`; `fire` receives it in a later transaction.
     public func schedule(kind: String, key: String, dueAt: Date, payload: String = "{}") throws {
-        try db.query(sql.upsertDeadline, [kind, key, dueAt, payload])
+        try db.deferred(sql.upsertDeadline, [kind, key, dueAt, payload])
     }
 
     public func cancelDeadline(kind: String, key: String) throws {
-        try db.query(sql.deleteDeadline, [kind, key])
+        try db.deferred(sql.deleteDeadline, [kind, key])
     }
 }
 
