@@ -119,27 +119,30 @@ public final class PostgresConnection {
         let batch = queued + [last]
         queued.removeAll()
         guard PQenterPipelineMode(c) == 1 else { throw PostgresError(.connection, String(cString: PQerrorMessage(c))) }
-        // A pipeline left half-read (a broken connection) cannot take the next statement: drop the connection, its
-        // owner reconnects.
-        defer { if PQexitPipelineMode(c) != 1 { close() } }
-        guard batch.allSatisfy({ $0.send(on: c) }), PQpipelineSync(c) == 1 else {
-            throw PostgresError(.connection, String(cString: PQerrorMessage(c)))
-        }
-        // Each statement's result, then NULL; after all of them the sync's own result.
         var results: [OpaquePointer?] = []
-        for _ in batch {
-            results.append(PQgetResult(c))
-            while let extra = PQgetResult(c) { PQclear(extra) }
-        }
-        if let sync = PQgetResult(c) { PQclear(sync) }
-        let answer = results.removeLast()
         defer { results.forEach { PQclear($0) } }
-        for r in results where r == nil || ![PGRES_COMMAND_OK, PGRES_TUPLES_OK].contains(PQresultStatus(r)) {
-            PQclear(answer)
+        let sent = batch.allSatisfy({ $0.send(on: c) }) && PQpipelineSync(c) == 1
+        if sent {
+            // Each statement's result, then NULL; after all of them the sync's own result.
+            for _ in batch {
+                results.append(PQgetResult(c))
+                while let extra = PQgetResult(c) { PQclear(extra) }
+            }
+            if let sync = PQgetResult(c) { PQclear(sync) }
+        }
+        // A pipeline left half-sent or half-read (a broken connection) cannot take the next statement: the
+        // connection is dropped here, before anything else looks at it, and its owner reconnects.
+        guard sent, PQexitPipelineMode(c) == 1 else {
+            let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+            close()
+            throw PostgresError(.connection, message.isEmpty ? "pipeline left unfinished" : message)
+        }
+        // The first failure is the one to report (the statements after it come back "aborted").
+        for r in results.dropLast() where r == nil || ![PGRES_COMMAND_OK, PGRES_TUPLES_OK].contains(PQresultStatus(r)) {
             try check(r, on: c)
             throw PostgresError(.query, "a queued statement failed")
         }
-        return answer
+        return results.removeLast()  // the caller's to clear (the defer clears the rest)
     }
 
     /// Runs SQL text with no parameters (DDL in migrations, `LISTEN`, `COMMIT`, savepoints); several statements

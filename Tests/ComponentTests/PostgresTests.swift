@@ -103,6 +103,31 @@ extension Component {
                 try tx.query("INSERT INTO \(table) VALUES ($1)", ["b"])
                 try tx.savepoint { sp in try sp.query("INSERT INTO \(table) VALUES ($1)", ["c"]) }
             }
+            // A deferred write that fails fails the statement it went with (or the COMMIT), rolls everything back,
+            // and leaves the connection usable — wherever it stands in the pipeline.
+            for failAt in 0..<3 {
+                let err = try #require(throws: PostgresError.self) {
+                    try db.transaction { tx in
+                        try tx.deferred("INSERT INTO \(table) VALUES ($1)", ["x\(failAt)"])
+                        if failAt == 0 { try tx.deferred("INSERT INTO \(table) VALUES ($1)", ["b"]) }
+                        _ = try tx.query("SELECT count(*) AS n FROM \(table)")
+                        if failAt == 1 { try tx.deferred("INSERT INTO \(table) VALUES ($1)", ["b"]) }
+                        _ = try tx.query("SELECT 1 AS one")
+                        if failAt == 2 { try tx.deferred("INSERT INTO \(table) VALUES ($1), ($1)", ["y"]) }
+                    }
+                }
+                #expect(err.isUniqueViolation)
+                #expect(try db.query("SELECT count(*) AS n FROM \(table) WHERE k LIKE 'x%' OR k = 'y'")[0].int("n") == 0)
+            }
+            // A deferred write inside a savepoint that fails undoes only that savepoint.
+            try db.transaction { tx in
+                try tx.deferred("INSERT INTO \(table) VALUES ($1)", ["d"])
+                #expect(throws: PostgresError.self) {
+                    try tx.savepoint { sp in try sp.deferred("INSERT INTO \(table) VALUES ($1)", ["b"]) }
+                }
+                try tx.deferred("INSERT INTO \(table) VALUES ($1)", ["e"])
+            }
+            try db.simple("DELETE FROM \(table) WHERE k IN ('d', 'e')")
             // A transaction that sends nothing commits nothing and leaves no transaction open.
             try db.transaction { _ in }
             #expect(try db.query("SELECT count(*) AS n FROM \(table)")[0].int("n") == 2)
