@@ -59,6 +59,8 @@ let package = Package(
 
         /// The SMTP send (libcurl's variadic setopt, which Swift cannot call), as a C target of its own.
         .target(name: "CSMTP", dependencies: ["CCurl"], path: "Shared/CSMTP"),
+        /// HTTP requests through libcurl (BlockingHTTP: payout's channel calls, notification's SMS, the tools).
+        .target(name: "CHTTP", dependencies: ["CCurl"], path: "Shared/CHTTP"),
 
         // MARK: Shared libraries: C -> wrappers -> runtime -> services
         .target(name: "RefundModel", path: "Shared/RefundModel", swiftSettings: swiftSettings),
@@ -69,7 +71,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(
             name: "StageRuntime",
-            dependencies: ["AMQP", "Postgres", "RefundModel", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["AMQP", "Postgres", "RefundModel", "CHTTP", "CStrings", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
