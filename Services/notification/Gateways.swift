@@ -23,7 +23,7 @@ protocol GatewayConnection {
 /// An HTTP SMS gateway: `POST {url}` with `{"requestId","phone","text"}`. The request id is the delivery's key, so
 /// a gateway that deduplicates on it (as Aliyun's `OutId` lets one do) never texts twice after a crash mid-send.
 struct SMSGateway: Gateway, GatewayConnection {
-    /// URLSession keeps the HTTP connections alive and shared: nothing per thread.
+    /// BlockingHTTP keeps the HTTP connections alive in its pool of libcurl handles: nothing per thread.
     func connect() -> any GatewayConnection { self }
 
     let url: URL

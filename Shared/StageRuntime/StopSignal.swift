@@ -33,9 +33,9 @@ public final class StopSignal: @unchecked Sendable {
     }
 }
 
-/// Ends the process after a clean shutdown. Not `exit()`: that runs static destructors while Foundation's
-/// URLSession threads (libcurl underneath; payout's channel calls, notification's SMS) may still be winding down,
-/// which can abort the process as it leaves. Everything durable is committed by now and logs are written unbuffered.
+/// Ends the process after a clean shutdown. Not `exit()`: that runs static destructors while other threads (a
+/// channel call or an SMS still in libcurl, a NIO event loop) may still be winding down, which can abort the
+/// process as it leaves. Everything durable is committed by now and logs are written unbuffered.
 public func finishProcess(_ status: Int32) -> Never {
     fflush(nil)
     _exit(status)
