@@ -17,7 +17,10 @@ import StageRuntime
 ///   INTAKE_URL         intake's API; several, comma-separated, are used in turn (one per instance, no balancer)
 ///   CHANNEL_URL  the payment sandbox (its /ledger is the truth on money)
 ///   LOAD_JWT_SECRET    intake's JWT_HS256_SECRET: each refund gets a buyer of its own, with a token minted here
-///   LOAD_COUNT         refunds (default 200);  LOAD_CONCURRENCY  parallel applications (default 16)
+///   LOAD_COUNT         refunds (default 200);  LOAD_CONCURRENCY  parallel applications (default 16, each on a
+///                      thread of its own)
+///   LOAD_RATE          applications offered per second, evenly spaced (default 0: as fast as the workers go); the
+///                      latencies then say what a buyer waits at that rate, not in a queue of the driver's making
 ///   LOAD_MIX           kinds and weights (default fast=2,supplier=1,bank=1): fast = an undelivered ¥30 card code
 ///                      (fast refund, Alipay), wechat = the same paid by WeChat Pay, supplier = a delivered ¥100 code
 ///                      its supplier is asked about, bank = an undelivered ¥30 code paid by bank card (PROCESSING,
@@ -56,6 +59,21 @@ let waitSeconds = Double(setting("LOAD_WAIT_SECONDS", "300")) ?? 300
 let run = setting("LOAD_RUN", "load-\(Int(Date().timeIntervalSince1970))")
 let suppliers = setting("LOAD_SUPPLIER", "sup-confirm").split(separator: ",").map(String.init)
 let faults = setting("LOAD_FAULTS", "0") == "1"
+let offeredRate = Double(setting("LOAD_RATE", "0")) ?? 0
+
+/// `body(worker)` for every worker on a thread of its own, until all return. Not `concurrentPerform`: it runs only
+/// as many iterations at once as there are cores, and these block on the network (two in flight on two cores, what
+/// ever LOAD_CONCURRENCY said).
+func onWorkers(_ n: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let all = DispatchGroup()
+    for worker in 0..<n {
+        all.enter()
+        let thread = Thread { body(worker); all.leave() }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    all.wait()
+}
 
 enum Kind: String, CaseIterable { case fast, wechat, supplier, bank, closed }
 let mix: [Kind] = setting("LOAD_MIX", "fast=2,supplier=1,bank=1").split(separator: ",").flatMap { part -> [Kind] in
@@ -199,8 +217,14 @@ if setting("LOAD_PROGRESS", "0") == "1" {
         }
     }
 }
-DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
+let applyStart = Date()
+onWorkers(concurrency) { worker in
     for p in planned where p.n % concurrency == worker {
+        // At a fixed rate the n-th application is due n/rate seconds after the start.
+        if offeredRate > 0 {
+            let wait = applyStart.addingTimeInterval(Double(p.n) / offeredRate).timeIntervalSinceNow
+            if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+        }
         let body: [String: Any] = p.kind == .supplier
             ? ["orderId": p.orderId, "lineId": "1", "reason": "invalid_code",
                "evidence": [["kind": "order_number", "reference": "load"],
@@ -241,7 +265,7 @@ func lookRound() -> Int {
     let open = planned.filter {
         results.refundIds[$0.n] != nil && !finalStates.contains(results.state($0.n) ?? "")
     }
-    DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
+    onWorkers(concurrency) { worker in
         for p in open where p.n % concurrency == worker {
             let (status, refund) = http("GET", intake(p.n, Int(Date().timeIntervalSince1970)) + "/v1/refunds/\(results.refundIds[p.n]!)",
                                         token: token(for: p.buyer))
@@ -283,7 +307,7 @@ while Date() < deadline {
 // Then each open refund is asked until it is final, one after another per worker: intake projects them roughly in
 // the order they were paid, so by the time a worker reaches the next one it is mostly final already (about one GET
 // per refund, where rounds over every open refund would ask a lagging intake thousands of times a second).
-DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
+onWorkers(concurrency) { worker in
     for p in planned where p.n % concurrency == worker && results.refundIds[p.n] != nil {
         while Date() < deadline, !finalStates.contains(results.state(p.n) ?? "") {
             let (status, refund) = http("GET", intake(p.n, Int(Date().timeIntervalSince1970)) + "/v1/refunds/\(results.refundIds[p.n]!)",
