@@ -114,6 +114,6 @@ final class SMTPServer: @unchecked Sendable {
         // `raw`: the message as it came (CRLF lines), for a real MIME parser to judge.
         return ["from": from, "to": to, "subject": subject, "messageId": headers["message-id"] ?? "", "body": body,
                 "raw": lines.joined(separator: "\r\n"),
-                "at": ISO8601DateFormatter().string(from: Date())]
+                "at": Recorder.now()]
     }
 }
