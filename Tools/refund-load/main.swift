@@ -37,6 +37,8 @@ import StageRuntime
 ///                      reaches each buyer; SMS to a test number, e-mail to an address at example.com)
 ///   LOAD_PROGRESS      1: a line `progress applied=A paid=P of=N` on stderr twice a second (`refundctl bench`
 ///                      draws its bar from it)
+///   NOTIFY_URL         the notify sandbox (SMS and e-mail gateways); when set, the run also waits for each buyer's
+///                      last message and reports POST → notified and notified/s from the gateway's own receipt times
 ///   LOAD_ORDERS_FIRST  1: wait until intake knows the last order before the first application, as in a
 ///                      marketplace where orders come long before refunds (the benchmark measures refunds, not
 ///                      order ingestion); default 0: applications race their order events (retried on 404)
@@ -142,6 +144,20 @@ func order(_ p: Planned) throws -> OrderFacts {
                                              listPrice: paid, paid: paid,
                                              deliveredAt: delivered ? Date().addingTimeInterval(-300) : nil)])
 }
+/// What the buyer of `p` applies with.
+func applicationBody(_ p: Planned) -> [String: Any] {
+    p.kind == .supplier
+        ? ["orderId": p.orderId, "lineId": "1", "reason": "invalid_code",
+           "evidence": [["kind": "order_number", "reference": "load"],
+                        ["kind": "activation_failure_log", "reference": "load"]]]
+        : ["orderId": p.orderId, "lineId": "1", "reason": "not_delivered"]
+}
+/// One key for every try, as a careful client does: a try whose answer was lost is answered again, not applied twice.
+func applicationKey(_ p: Planned) -> String { "\(run)-apply-\(p.n)" }
+/// The phone and e-mail address `p`'s buyer profile gives (one buyer per refund: their messages are the refund's).
+/// (Ending in 1: the sandbox refuses numbers ending in 0000 as invalid, which it must not do to a benchmark's buyer.)
+func phone(_ p: Planned) -> String { String(format: "139%07d1", p.n % 10_000_000) }
+func email(_ p: Planned) -> String { "\(p.buyer)@example.com" }
 let started = Date()
 do {
     let url = try AMQPURL(parsing: setting("AMQP_URL"))
@@ -152,8 +168,8 @@ do {
         var seqs: [UInt64] = []
         for p in planned[chunk..<min(chunk + 200, planned.count)] where profiles != "none" {
             let profile = Envelope(type: Topology.Key.buyerProfile, correlationId: p.buyer, payload: BuyerProfile(
-                buyerId: p.buyer, phone: String(format: "139%08d", p.n % 100_000_000),
-                email: profiles.contains("email") ? "\(p.buyer)@example.com" : nil, locale: .zh, updatedAt: Date()))
+                buyerId: p.buyer, phone: phone(p),
+                email: profiles.contains("email") ? email(p) : nil, locale: .zh, updatedAt: Date()))
             seqs.append(try c.publish(OutgoingMessage(
                 exchange: Topology.eventsExchange, routingKey: profile.type, messageId: profile.id.description,
                 type: profile.type, correlationId: p.buyer, userId: url.user,
@@ -186,15 +202,23 @@ if let progress = env["LOAD_PROGRESS_FILE"], !progress.isEmpty {
 // Orders first: intake takes order events in the order they were published (per instance), so once the last one is
 // known the others almost all are; a straggler's application is retried like any other.
 var ordersKnownAfter: Double? = nil
+/// The last order's application, applied before the others when orders come first (its answer is kept).
+var firstApplied: (Int, [String: Any])? = nil
 if setting("LOAD_ORDERS_FIRST", "0") == "1", let last = planned.last {
+    // Intake knows an order when an application for it is taken: the last order's application goes first, retried
+    // while its order is unknown (404). Its idempotency key is the one its worker uses, which is answered again.
     let until = Date().addingTimeInterval(waitSeconds)
-    while Date() < until,
-          http("GET", intake(last.n, 0) + "/v1/refunds?order=\(last.orderId)", token: token(for: last.buyer)).0 != 200 {
-        usleep(100_000)
-    }
+    repeat {
+        firstApplied = http("POST", intake(last.n, 0) + "/v1/refunds", token: token(for: last.buyer),
+                            body: applicationBody(last), idempotencyKey: applicationKey(last))
+        if firstApplied?.0 != 404 { break }
+        usleep(250_000)  // a buyer may write 60 times a minute: the probe stays well inside that budget
+    } while Date() < until
     ordersKnownAfter = Date().timeIntervalSince(started)
 }
 let applying = Date()
+/// The probe's answer, read by the worker whose application it was (written once, before the workers start).
+nonisolated(unsafe) let probed = firstApplied
 
 // 2. The buyers' applications, `LOAD_CONCURRENCY` at a time (an order event may still be on its way: retry).
 final class Results: @unchecked Sendable {
@@ -225,22 +249,19 @@ onWorkers(concurrency) { worker in
             let wait = applyStart.addingTimeInterval(Double(p.n) / offeredRate).timeIntervalSinceNow
             if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
         }
-        let body: [String: Any] = p.kind == .supplier
-            ? ["orderId": p.orderId, "lineId": "1", "reason": "invalid_code",
-               "evidence": [["kind": "order_number", "reference": "load"],
-                            ["kind": "activation_failure_log", "reference": "load"]]]
-            : ["orderId": p.orderId, "lineId": "1", "reason": "not_delivered"]
+        let body = applicationBody(p)
         var last = (0, [String: Any]())
-        // One key for every try, as a careful client does: a try whose answer was lost is answered again, not
-        // applied twice.
-        let key = "\(run)-apply-\(p.n)"
-        for attempt in 0..<300 {
+        let key = applicationKey(p)
+        // The probed application was taken already: its answer is this worker's (asking again only spends the
+        // buyer's write budget).
+        if p.n == planned.last?.n, let first = probed, first.0 == 201 { last = first }
+        for attempt in 0..<300 where last.0 != 201 {
             last = http("POST", intake(p.n, attempt) + "/v1/refunds", token: token(for: p.buyer), body: body,
                         idempotencyKey: key)
             if last.0 == 201 || !(last.0 == 404 || last.0 == 409 || last.0 == 429 || last.0 == 0 || last.0 >= 500) {
                 break
             }
-            usleep(200_000)
+            usleep(last.0 == 429 ? 1_000_000 : 200_000)  // intake's Retry-After is in whole seconds
         }
         results.lock.withLock {
             if last.0 == 201, let id = last.1["id"] as? String { results.refundIds[p.n] = id } else {
@@ -326,6 +347,52 @@ onWorkers(concurrency) { worker in
 }
 let finished = Date()
 
+// 3b. The buyers' messages as their gateways received them (NOTIFY_URL): the SMS of each final refund and, with
+// e-mail on, its e-mails. A refund is notified when its buyer's gateway has a message from after its final step;
+// the gateway's receipt time of its last message is "notified". One buyer per refund, so a buyer's messages are
+// that refund's; the same text twice to one buyer is one step notified twice.
+let notifyURL = env["NOTIFY_URL"].flatMap { $0.isEmpty ? nil : $0 }
+let mediaWatched = setting("LOAD_PROFILES", "sms") == "none" ? [] : setting("LOAD_PROFILES", "sms").contains("email")
+    ? ["sms", "mail"] : ["sms"]
+/// Receipt times and texts by medium and address, as the sandbox last reported them.
+func gatewayMessages() -> [String: [String: [(at: Date, text: String)]]] {
+    var byMedium: [String: [String: [(at: Date, text: String)]]] = [:]
+    for medium in mediaWatched {
+        let messages = http("GET", notifyURL! + "/" + medium).1["messages"] as? [[String: Any]] ?? []
+        var byAddress: [String: [(at: Date, text: String)]] = [:]
+        for m in messages {
+            let address = medium == "sms" ? m["phone"] as? String : (m["to"] as? [String])?.first
+            guard let address, let at = (m["at"] as? String).flatMap({
+                try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }) else { continue }
+            let text = medium == "sms" ? m["text"] as? String ?? "" : m["subject"] as? String ?? ""
+            byAddress[address, default: []].append((at, text))
+        }
+        byMedium[medium] = byAddress
+    }
+    return byMedium
+}
+func address(_ p: Planned, _ medium: String) -> String { medium == "sms" ? phone(p) : email(p) }
+func finalStepTime(_ n: Int) -> Date? {
+    (results.timelines[n]?.last?["at"] as? String).flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }
+}
+var gateway: [String: [String: [(at: Date, text: String)]]] = [:]
+var notifiedAt: [Int: Date] = [:]
+if notifyURL != nil, !mediaWatched.isEmpty {
+    while true {
+        gateway = gatewayMessages()
+        notifiedAt = [:]
+        var waiting = 0
+        for p in planned where results.refundIds[p.n] != nil {
+            guard let final = finalStepTime(p.n) else { continue }
+            let lasts = mediaWatched.map { gateway[$0]?[address(p, $0)]?.map(\.at).max() }
+            if lasts.contains(where: { $0 == nil || $0! < final }) { waiting += 1; continue }
+            notifiedAt[p.n] = lasts.compactMap { $0 }.max()
+        }
+        if waiting == 0 || Date() >= deadline { break }
+        sleep(1)
+    }
+}
+
 // 4. The invariants, from the channel's ledger and the buyers' timelines.
 let ledger = http("GET", channelURL + "/ledger").1["payments"] as? [[String: Any]] ?? []
 var paidByOrder: [String: Int] = [:]
@@ -345,6 +412,12 @@ for p in planned {
     }
     let times = (results.timelines[p.n] ?? []).compactMap { $0["at"] as? String }
     if times != times.sorted() { problems.append("\(p.orderId) timeline out of order") }
+    guard notifyURL != nil, !mediaWatched.isEmpty, finalStepTime(p.n) != nil else { continue }
+    if notifiedAt[p.n] == nil { problems.append("\(p.orderId) final but its buyer not notified of it") }
+    for medium in mediaWatched {
+        let texts = gateway[medium]?[address(p, medium)]?.map(\.text) ?? []
+        if Set(texts).count != texts.count { problems.append("\(p.orderId): a step notified twice by \(medium)") }
+    }
 }
 // Latency as the buyer's timeline tells it (server times, to the millisecond): the application's first step to
 // `credited`; throughput: refunds credited per second between the first application and the last credit.
@@ -360,11 +433,21 @@ for (_, timeline) in results.timelines {
     lastCredit = max(lastCredit, credited)
 }
 latencies.sort()
+// POST → notified: the application's first step to the gateway's receipt of the buyer's last message.
+var notifiedLatencies: [Double] = [], lastNotified = Date.distantPast
+for (n, at) in notifiedAt {
+    guard let start = results.timelines[n]?.first.flatMap(time) else { continue }
+    notifiedLatencies.append(at.timeIntervalSince(start) * 1000)
+    lastNotified = max(lastNotified, at)
+}
+notifiedLatencies.sort()
 func percentile(_ sorted: [Double], _ p: Double) -> Int {
     sorted.isEmpty ? 0 : Int(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].rounded())
 }
 let creditedPerSecond = latencies.count > 1 && lastCredit > firstStep
     ? (Double(latencies.count) / lastCredit.timeIntervalSince(firstStep) * 10).rounded() / 10 : 0
+let notifiedPerSecond = notifiedLatencies.count > 1 && lastNotified > firstStep
+    ? (Double(notifiedLatencies.count) / lastNotified.timeIntervalSince(firstStep) * 10).rounded() / 10 : 0
 var byState: [String: Int] = [:]
 for s in results.states.values { byState[s, default: 0] += 1 }
 var asked: [String: Int] = [:]
@@ -383,6 +466,9 @@ let figures: [String: Any] = [
     "secondsToFinal": (finished.timeIntervalSince(started) * 10).rounded() / 10,
     "creditedPerSecond": creditedPerSecond, "latencyP50Ms": percentile(latencies, 0.5),
     "latencyP95Ms": percentile(latencies, 0.95), "latencyP99Ms": percentile(latencies, 0.99),
+    "notified": notifiedLatencies.count, "notifiedPerSecond": notifiedPerSecond,
+    "notifiedP50Ms": percentile(notifiedLatencies, 0.5), "notifiedP95Ms": percentile(notifiedLatencies, 0.95),
+    "notifiedP99Ms": percentile(notifiedLatencies, 0.99),
 ]
 print(String(decoding: try! JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys]), as: UTF8.self))
 for p in problems.prefix(20) { say("problem: \(p)") }

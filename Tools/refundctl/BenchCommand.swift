@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// `refundctl bench`: a burst of refunds through a running platform, as its marketplace and buyers would, with a
-/// progress bar, then one table: throughput, POST → credited percentiles, and the load driver's correctness checks
+/// progress bar, then one table: throughput, POST → credited (and with a notify sandbox, → notified) percentiles, and the load driver's correctness checks
 /// (each refund final, no order paid twice in the channel's ledger, timelines in order). The driving is
 /// `refund-load`'s (installed beside refundctl); its settings may also come from the environment (`LOAD_*`,
 /// `INTAKE_URL`, `AMQP_URL`, `CHANNEL_URL`), which is how `scripts/bench` calls it. Exit 1 when a check fails.
@@ -17,6 +17,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The marketplace's AMQP URL (its order events).") var amqpURL: String?
     @Option(help: "The payment channel (its /ledger is the truth on money).") var channelURL: String?
     @Option(help: "Intake's JWT_HS256_SECRET (each refund gets a buyer of its own).") var jwtSecret: String?
+    @Option(help: "The notify sandbox (SMS and e-mail gateways): also wait for and time each buyer's last message.")
+    var notifyURL: String?
     @Flag(help: "Print refund-load's JSON line instead of the table.") var json = false
 
     func run() throws {
@@ -30,7 +32,7 @@ struct BenchCommand: ParsableCommand {
         let options: [(String, String?)] = [
             ("LOAD_COUNT", count.map(String.init)), ("LOAD_CONCURRENCY", concurrency.map(String.init)),
             ("LOAD_MIX", mix), ("INTAKE_URL", intakeURL), ("AMQP_URL", amqpURL), ("CHANNEL_URL", channelURL),
-            ("LOAD_JWT_SECRET", jwtSecret),
+            ("LOAD_JWT_SECRET", jwtSecret), ("NOTIFY_URL", notifyURL),
         ]
         for case let (name, value?) in options { env[name] = value }
         env["LOAD_PROGRESS"] = "1"
@@ -60,10 +62,11 @@ struct BenchCommand: ParsableCommand {
             print(text)
         } else if let f = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
             let v = { (k: String) in f[k].map { "\($0)" } ?? "-" }
-            Output.table(["REFUNDS", "APPLIED", "CREDITED/S", "POST→CREDITED P50/P95/P99 MS", "APPLIED IN S",
-                          "ALL FINAL IN S", "PROBLEMS"],
+            Output.table(["REFUNDS", "APPLIED", "CREDITED/S", "POST→CREDITED P50/P95/P99 MS", "NOTIFIED/S",
+                          "POST→NOTIFIED P50/P95/P99 MS", "APPLIED IN S", "ALL FINAL IN S", "PROBLEMS"],
                          [[v("refunds"), v("applied"), v("creditedPerSecond"),
-                           "\(v("latencyP50Ms")) / \(v("latencyP95Ms")) / \(v("latencyP99Ms"))", v("secondsToApply"),
+                           "\(v("latencyP50Ms")) / \(v("latencyP95Ms")) / \(v("latencyP99Ms"))", v("notifiedPerSecond"),
+                           "\(v("notifiedP50Ms")) / \(v("notifiedP95Ms")) / \(v("notifiedP99Ms"))", v("secondsToApply"),
                            v("secondsToFinal"), v("problems")]])
         } else {
             print(text)
