@@ -116,11 +116,20 @@ public final class PostgresConnection {
     /// Sends the queued statements and `last` in one pipeline with one sync, reads every result, and returns
     /// `last`'s. The first failure among them is thrown (the ones after it come back "aborted").
     private func flush(then last: Queued, on c: OpaquePointer) throws -> OpaquePointer? {
-        let batch = queued + [last]
+        try flush(then: [last], on: c)[0]
+    }
+
+    /// Sends the queued statements and `lasts` in one pipeline with one sync, reads every result, and returns
+    /// `lasts`' results, in order (the caller's to clear). A failure among the queued ones is thrown here; one among
+    /// `lasts` is in its result (the ones after it come back "aborted").
+    private func flush(then lasts: [Queued], on c: OpaquePointer) throws -> [OpaquePointer?] {
+        let batch = queued + lasts
+        let queuedCount = queued.count
         queued.removeAll()
         guard PQenterPipelineMode(c) == 1 else { throw PostgresError(.connection, String(cString: PQerrorMessage(c))) }
         var results: [OpaquePointer?] = []
-        defer { results.forEach { PQclear($0) } }
+        var handedOver = false
+        defer { if !handedOver { results.forEach { PQclear($0) } } }
         let sent = batch.allSatisfy({ $0.send(on: c) }) && PQpipelineSync(c) == 1
         if sent {
             // Each statement's result, then NULL; after all of them the sync's own result.
@@ -138,11 +147,31 @@ public final class PostgresConnection {
             throw PostgresError(.connection, message.isEmpty ? "pipeline left unfinished" : message)
         }
         // The first failure is the one to report (the statements after it come back "aborted").
-        for r in results.dropLast() where r == nil || ![PGRES_COMMAND_OK, PGRES_TUPLES_OK].contains(PQresultStatus(r)) {
+        for r in results.prefix(queuedCount)
+        where r == nil || ![PGRES_COMMAND_OK, PGRES_TUPLES_OK].contains(PQresultStatus(r)) {
             try check(r, on: c)
             throw PostgresError(.query, "a queued statement failed")
         }
-        return results.removeLast()  // the caller's to clear (the defer clears the rest)
+        results.prefix(queuedCount).forEach { PQclear($0) }
+        handedOver = true
+        return Array(results.dropFirst(queuedCount))
+    }
+
+    /// Runs statements that each need an answer in one round trip (after whatever the transaction has queued), in
+    /// order, exactly as if run one after another: each one's rows. For a consumer window whose messages each ask
+    /// the same question (one round trip instead of one per message). The first failure is thrown.
+    public func queryAll(_ statements: [(sql: String, params: [PostgresBindable?])]) throws -> [[PostgresRow]] {
+        guard !statements.isEmpty else { return [] }
+        let c = try handle()
+        // Prepared outside the pipeline (a prepared statement belongs to the session, not to the transaction).
+        let lasts = try statements.map {
+            Queued.prepared(try preparedName(for: $0.sql, paramCount: $0.params.count, on: c), $0.params.map { $0?.postgresText })
+        }
+        var results = try flush(then: lasts, on: c)[...]
+        defer { results.forEach { PQclear($0) } }
+        var rows: [[PostgresRow]] = []
+        while let r = results.popFirst() { rows.append(try consume(r, on: c)) }  // consume clears its own
+        return rows
     }
 
     /// Runs SQL text with no parameters (DDL in migrations, `LISTEN`, `COMMIT`, savepoints); several statements

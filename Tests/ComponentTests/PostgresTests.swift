@@ -135,6 +135,35 @@ extension Component {
             try db.simple("DROP TABLE \(table)")
         }
 
+        @Test("queryAll runs its statements in order in one pipeline, after what is queued, and reports a failure")
+        func queryAllInOrder() throws {
+            let db = try TestStack.database()
+            let table = TestStack.unique("t_query_all")
+            try db.simple("CREATE TABLE \(table) (k text PRIMARY KEY, n int NOT NULL)")
+            let upsert = """
+                INSERT INTO \(table) AS t (k, n) VALUES ($1, $2::int) ON CONFLICT (k) DO UPDATE SET n = excluded.n
+                WHERE t.n < excluded.n RETURNING n
+                """
+            // Each statement sees what the ones before it (and the queued write) did: as if run one after another.
+            let answers = try db.transaction { tx -> [[PostgresRow]] in
+                try tx.deferred("INSERT INTO \(table) (k, n) VALUES ($1, 5)", ["a"])
+                return try tx.queryAll([(upsert, ["a", 3]), (upsert, ["a", 7]), (upsert, ["a", 6]), (upsert, ["b", 1]),
+                                        ("SELECT count(*) AS c FROM \(table)", [])])
+            }
+            #expect(answers.map(\.count) == [0, 1, 0, 1, 1])
+            #expect(try answers[1][0].int("n") == 7)
+            #expect(try answers[4][0].int("c") == 2)
+            // A failing statement among them fails the call and the transaction; the connection stays usable.
+            #expect(throws: PostgresError.self) {
+                try db.transaction { tx in
+                    _ = try tx.queryAll([(upsert, ["c", 1]), ("SELECT 1 / $1::int AS x", [0]), (upsert, ["d", 1])])
+                }
+            }
+            #expect(try db.query("SELECT count(*) AS c FROM \(table)")[0].int("c") == 2)
+            #expect(try db.queryAll([]).isEmpty)
+            try db.simple("DROP TABLE \(table)")
+        }
+
         @Test("a serialization failure is retried and the transaction finally commits once")
         func serializationRetry() throws {
             let a = try TestStack.database(), b = try TestStack.database()
