@@ -11,7 +11,7 @@ enum Medium: String, CaseIterable, Sendable {
 }
 
 /// How a buyer is reached (`buyer.profile`).
-struct Contact {
+struct Contact: Sendable {
     var phone: String?
     var email: String?
     var locale: BuyerLocale = .zh
@@ -27,7 +27,7 @@ struct NewDelivery {
     var state: String
 }
 
-struct Delivery {
+struct Delivery: Sendable {
     var eventId: String
     var medium: Medium
     var refundId: String
@@ -58,7 +58,21 @@ struct DeliveryRepository {
     /// reached in-app only, in Chinese.
     func news(refundId: RefundID, step: RefundState, at: Date, overdue: Bool, buyerId: String) throws
         -> (isNews: Bool, contact: Contact) {
-        let row = try db.query("""
+        let q = Self.newsQuery(refundId: refundId, step: step, at: at, overdue: overdue, buyerId: buyerId)
+        return try Self.newsAnswer(try db.query(q.sql, q.params))
+    }
+
+    /// `news` for several events, in order, in one round trip (a consumer window's status events): the same
+    /// statements, run one after another, so each sees what the ones before it recorded.
+    func news(_ events: [RefundStatusEvent]) throws -> [(isNews: Bool, contact: Contact)] {
+        try db.queryAll(events.map {
+            Self.newsQuery(refundId: $0.refundId, step: $0.step, at: $0.at, overdue: $0.overdue == true, buyerId: $0.buyerId)
+        }).map(Self.newsAnswer)
+    }
+
+    private static func newsQuery(refundId: RefundID, step: RefundState, at: Date, overdue: Bool, buyerId: String)
+        -> (sql: String, params: [PostgresBindable?]) {
+        ("""
             WITH news AS (
                 INSERT INTO notified_steps AS n (refund_id, step, at, progress) VALUES ($1::uuid, $2, $3, $4)
                 ON CONFLICT (refund_id) DO UPDATE SET step = excluded.step, at = excluded.at, progress = excluded.progress
@@ -66,8 +80,11 @@ struct DeliveryRepository {
                 RETURNING 1)
             SELECT EXISTS (SELECT 1 FROM news) AS news, c.phone, c.email, c.locale
             FROM (SELECT 1) one LEFT JOIN contacts c ON c.buyer_id = $6
-            """, [refundId.rawValue, step.rawValue, at, step.progress, overdue, buyerId]).first
-        guard let row else { return (false, Contact()) }
+            """, [refundId.rawValue, step.rawValue, at, step.progress, overdue, buyerId])
+    }
+
+    private static func newsAnswer(_ rows: [PostgresRow]) throws -> (isNews: Bool, contact: Contact) {
+        guard let row = rows.first else { return (false, Contact()) }
         return (try row.bool("news"), Contact(phone: try row.optionalString("phone"),
                                                 email: try row.optionalString("email"),
                                                 locale: try row.optionalString("locale").flatMap(BuyerLocale.init) ?? .zh))

@@ -85,9 +85,16 @@ public protocol StageHandler: Sendable {
     /// transaction that dead-letters it: e.g. tell its sender why. Default: nothing. A failure here is logged and
     /// undone; it never blocks the window.
     func deadLettered(_ letter: DeadLetterNotice, in tx: StageTransaction) throws
+    /// Before a window's messages are handled one by one: its fresh messages (no duplicates, window order), for a
+    /// handler whose messages each ask the database the same question to ask it for all of them in one round trip
+    /// (`PostgresConnection.queryAll`) and leave each answer in `tx.prepared[message id]`. Called only when the
+    /// window runs in one piece (not when it is done again message by message after a failure), so a handler must
+    /// also work without it. Default: nothing.
+    func prepare(_ window: [IncomingMessage], in tx: StageTransaction) throws
 }
 
 extension StageHandler {
+    public func prepare(_ window: [IncomingMessage], in tx: StageTransaction) throws {}
     public func fire(_ deadline: Deadline, in tx: StageTransaction) throws {}
     public func deadLettered(_ letter: DeadLetterNotice, in tx: StageTransaction) throws {}
 }
@@ -119,6 +126,8 @@ public final class StageTransaction {
     private var written = 0
     private var notifications: [String] = []
     let encoder = MessageCoding.encoder()
+    /// What `StageHandler.prepare` found out for each message of the window, by message id, for its handler.
+    public var prepared: [String: any Sendable] = [:]
 
     init(db: PostgresConnection, sql: RuntimeSQL, logger: Logger) {
         self.db = db

@@ -266,6 +266,21 @@ final class StageWorker {
             let tx = StageTransaction(db: db, sql: sql, logger: logger)
             var fresh = ids.isEmpty ? [] : Set(try db.query(sql.insertInboxIds, [PostgresArray.text(ids)])
                 .map { try $0.string("message_id") })
+            if !isolating {
+                // The window's fresh messages, each once, for the handler's questions asked all at once.
+                var unseen = fresh
+                let messages = checked.compactMap { c -> IncomingMessage? in
+                    guard case .accepted(let m) = c.0, unseen.remove(m.header.id.description) != nil else { return nil }
+                    return m
+                }
+                do {
+                    try definition.handler.prepare(messages, in: tx)
+                } catch {
+                    // As a handler's failure: the window again, message by message (and without prepare).
+                    if StageError.isTransient(error) { throw error }
+                    throw HandlerFailed(messageId: messages.first?.header.id.description ?? "")
+                }
+            }
             for (delivery, (c, origin)) in zip(window, checked) {
                 let message: IncomingMessage
                 switch c {
