@@ -20,9 +20,13 @@ protocol GatewayConnection {
     func send(_ d: Delivery) -> SendResult
 }
 
+/// A connection several threads may send through at once (each HTTP request takes a pooled libcurl handle of its
+/// own): a sender's round then sends its deliveries side by side instead of one after another.
+protocol ConcurrentGatewayConnection: GatewayConnection, Sendable {}
+
 /// An HTTP SMS gateway: `POST {url}` with `{"requestId","phone","text"}`. The request id is the delivery's key, so
 /// a gateway that deduplicates on it (as Aliyun's `OutId` lets one do) never texts twice after a crash mid-send.
-struct SMSGateway: Gateway, GatewayConnection {
+struct SMSGateway: Gateway, ConcurrentGatewayConnection {
     /// BlockingHTTP keeps the HTTP connections alive in its pool of libcurl handles: nothing per thread.
     func connect() -> any GatewayConnection { self }
 

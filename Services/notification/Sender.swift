@@ -6,8 +6,9 @@ import StageRuntime
 /// Sends one medium's pending deliveries, on its own thread (`SENDERS_PER_MEDIUM` of them per medium), woken by a
 /// new delivery's NOTIFY: a down or slow SMS gateway delays only SMS. A round claims up to `SEND_BATCH` due
 /// deliveries with `FOR UPDATE SKIP LOCKED` (several senders and instances share the work without sending twice),
-/// sends them through the sender's own gateway connection (an SMTP session stays open), and records every outcome
-/// in one statement, committed with the claim: four round trips per round instead of per message. A failure waits
+/// sends them through the sender's own gateway connection (an SMTP session stays open; SMS requests of different
+/// buyers go side by side), and records every outcome in one statement, committed with the claim: four round trips
+/// per round instead of per message. A failure waits
 /// with a doubling pause, a refusal is recorded and never retried. A round stops sending once it has taken a
 /// gateway timeout: what it did not reach stays pending for the next round (one slow answer holds up its round, not
 /// the medium: the other senders go on).
@@ -61,11 +62,8 @@ struct Sender: BackgroundWork {
         let (claimed, outcomes): (Int, [DeliveryRepository.Outcome]) = try db.transaction { db in
             let repo = DeliveryRepository(db: db)
             let due = try repo.claimDue(medium, limit: settings.sendBatch)
-            var outcomes: [DeliveryRepository.Outcome] = []
-            for d in due {
-                if !outcomes.isEmpty, DispatchTime.now().uptimeNanoseconds > budget { break }
-                outcomes.append(outcome(of: d, connection.send(d), log: log))
-            }
+            let results = send(due, through: connection, budget: budget)
+            let outcomes = zip(due, results).compactMap { d, r in r.map { outcome(of: d, $0, log: log) } }
             try repo.record(outcomes, medium: medium)
             return (due.count, outcomes)
         }
@@ -74,6 +72,40 @@ struct Sender: BackgroundWork {
         }
         return claimed
     }
+
+    /// Sends a round's deliveries; nil for one not tried (the round's time was up). Through a connection that takes
+    /// several requests at once, one run per address goes side by side (a buyer's messages stay in their order,
+    /// different buyers' do not wait for each other); otherwise (one SMTP session) one after another.
+    private func send(_ due: [Delivery], through connection: any GatewayConnection, budget: UInt64) -> [SendResult?] {
+        let results = SendResults(count: due.count)
+        var runs: [String: [Int]] = [:]
+        var order: [String] = []
+        for (i, d) in due.enumerated() {
+            if runs[d.address] == nil { order.append(d.address) }
+            runs[d.address, default: []].append(i)
+        }
+        let sendRun: @Sendable (GatewayConnection, [Int]) -> Void = { connection, indices in
+            for (n, i) in indices.enumerated() {
+                if n > 0, DispatchTime.now().uptimeNanoseconds > budget { break }
+                results.set(i, connection.send(due[i]))
+            }
+        }
+        if let concurrent = connection as? any ConcurrentGatewayConnection, order.count > 1 {
+            let group = DispatchGroup()
+            for address in order {
+                let indices = runs[address]!
+                // The queue's threads may block on the gateway: it is not Swift's cooperative pool.
+                Self.sendQueue.async(group: group) { sendRun(concurrent, indices) }
+            }
+            group.wait()
+        } else {
+            sendRun(connection, Array(due.indices))  // one connection, one message at a time
+        }
+        return results.all
+    }
+
+    /// Where side-by-side sends run (a concurrent queue starts a thread for each blocked send, up to its limit).
+    private static let sendQueue = DispatchQueue(label: "notification.gateway-sends", attributes: .concurrent)
 
     /// The metric's outcome label of a recorded state.
     private static let metricLabel = ["sent": "sent", "refused": "refused", "gave_up": "failed", "pending": "retry"]
@@ -97,4 +129,13 @@ struct Sender: BackgroundWork {
             return .init(delivery: d, state: "pending", error: why, retryAfterMillis: pause)
         }
     }
+}
+
+/// A round's results, written by the threads that sent them.
+private final class SendResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [SendResult?]
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: SendResult) { lock.withLock { results[i] = r } }
+    var all: [SendResult?] { lock.withLock { results } }
 }
