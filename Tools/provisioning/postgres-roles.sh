@@ -56,22 +56,27 @@ CREATE TABLE IF NOT EXISTS audit.refund_steps (
     prev_hash text NOT NULL,
     hash text NOT NULL);
 CREATE INDEX IF NOT EXISTS refund_steps_refund ON audit.refund_steps (refund_id, seq);
+-- STABLE, as its body is (concat_ws and convert_to are): a SQL function no stricter than its body is inlined into
+-- the statement that calls it, instead of running as a statement of its own.
 CREATE OR REPLACE FUNCTION audit.step_hash(prev text, refund uuid, at timestamptz, step text, actor text, rule text,
-                                           reason text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+                                           reason text) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT encode(sha256(convert_to(concat_ws(chr(31), prev, refund::text, extract(epoch FROM at)::text, step, actor,
                                               coalesce(rule, ''), coalesce(reason, '')), 'UTF8')), 'hex')
 $$;
 -- Chains each new record to the refund's latest (writers of one refund take turns on an advisory lock); runs as
--- the owner, so writers need no right to read the table.
+-- the owner, so writers need no right to read the table. The latest hash is read by a statement of its own after
+-- the lock's (in READ COMMITTED a statement sees what committed before it began), and with this record's hash in
+-- the same statement (step_hash is inlined there): two statements per record, not three (issue 16).
 CREATE OR REPLACE FUNCTION audit.chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = audit, pg_temp AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || NEW.refund_id::text, 0));
     NEW.recorded_by := session_user;
     NEW.recorded_at := now();
-    NEW.prev_hash := coalesce((SELECT r.hash FROM audit.refund_steps r WHERE r.refund_id = NEW.refund_id
-                               ORDER BY r.seq DESC LIMIT 1), '');
-    NEW.hash := audit.step_hash(NEW.prev_hash, NEW.refund_id, NEW.at, NEW.step, NEW.actor, NEW.rule, NEW.reason);
+    SELECT last.prev, audit.step_hash(last.prev, NEW.refund_id, NEW.at, NEW.step, NEW.actor, NEW.rule, NEW.reason)
+    INTO NEW.prev_hash, NEW.hash
+    FROM (SELECT coalesce((SELECT r.hash FROM audit.refund_steps r WHERE r.refund_id = NEW.refund_id
+                           ORDER BY r.seq DESC LIMIT 1), '') AS prev) last;
     RETURN NEW;
 END $$;
 CREATE OR REPLACE FUNCTION audit.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
