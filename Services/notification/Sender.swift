@@ -31,8 +31,13 @@ struct Sender: BackgroundWork {
                     guard db != nil else { break }
                     try db!.listen(DeliveryRepository.wakeUp(medium))
                 }
-                // Idle: until a new delivery's NOTIFY, or the poll for retries that came due meanwhile.
-                if try sendRound(db!, through: connection, log: log) == 0 { try waitForWork(db!, stop: context.stop) }
+                // A full round may have left more: straight on. Otherwise nothing else was due when it claimed, so
+                // wait for a new delivery's NOTIFY (one that came during the round ends the wait at once) or the
+                // poll for retries that came due meanwhile, instead of asking again for nothing (at 25 refunds/s
+                // that empty claim was a transaction per message).
+                if try sendRound(db!, through: connection, log: log) < settings.sendBatch {
+                    try waitForWork(db!, stop: context.stop)
+                }
             } catch {
                 log.warning("send cycle failed", metadata: ["error": "\(error)"])
                 db?.close()
@@ -54,7 +59,7 @@ struct Sender: BackgroundWork {
         }
     }
 
-    /// Sends one round of due deliveries; returns how many were claimed (0: none was due).
+    /// Sends one round of due deliveries; returns how many were claimed.
     private func sendRound(_ db: PostgresConnection, through connection: any GatewayConnection,
                            log: Logger) throws -> Int {
         let budget = DispatchTime.now().uptimeNanoseconds + UInt64(settings.gatewayTimeoutSeconds) * 1_000_000_000
