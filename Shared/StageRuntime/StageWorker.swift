@@ -167,6 +167,13 @@ final class StageWorker {
                     logger.info("a handler failed in a window: the window again, each message isolated",
                                 metadata: ["message.id": "\(failed.messageId)", "window.size": "\(window.count)"])
                     return try process(window, checked, on: db, isolating: true)
+                } catch let e as PostgresError where !StageError.isTransient(e) {
+                    // A handler's deferred write fails where it is sent: with a later message's statement (a
+                    // handler failure, above) or with the COMMIT, here. Message by message, each one's writes are
+                    // sent with its savepoint's release, so the guilty one is found and dead-lettered.
+                    logger.info("a window's commit failed: the window again, each message isolated",
+                                metadata: ["error": "\(e)", "window.size": "\(window.count)"])
+                    return try process(window, checked, on: db, isolating: true)
                 }
             } catch {
                 // Give up the window after ~20 s: close the channel so the broker requeues it, rather than let the

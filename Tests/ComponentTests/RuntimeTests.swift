@@ -169,6 +169,32 @@ extension Component {
             #expect(probe.waitForExit() == 0)
         }
 
+        @Test("a deferred write that fails at the window's COMMIT dead-letters its message alone, at once")
+        func deferredFailureAtCommit() throws {
+            let (probe, _) = try startProbe()
+            let dlq = Topology.deadLetterQueue(of: probe.queue)
+            let failing = Envelope(type: "probe.deferred-fail", payload: ["key": "deferred"])
+            // Alone in its window, so nothing after it in the window sends the failing write before the COMMIT does.
+            try TestStack.publish([(failing.id.description, failing.type,
+                                    [UInt8](try MessageCoding.encoder().encode(failing)))], routingKey: probe.inKey)
+            let started = Date()
+            var dead: [Delivery] = []
+            #expect(TestStack.eventually(15) {
+                dead += (try? TestStack.drain(dlq, quietMillis: 200)) ?? []
+                return !dead.isEmpty
+            })
+            // Not after the ~20 s of retries a window's failed commit gets when retrying can help.
+            #expect(Date().timeIntervalSince(started) < 15)
+            #expect(dead.map(\.messageId) == [failing.id.description])
+            #expect(dead.first?.headers[Topology.deadLetterReasonHeader]?.contains("division by zero") == true,
+                    "\(dead.first?.headers[Topology.deadLetterReasonHeader] ?? "-")")
+            try TestStack.publish(try ProbeProcess.increments(["after-deferred"]), routingKey: probe.inKey)
+            #expect(TestStack.eventually(20) { (try? probe.effects()["after-deferred"]) == 1 })
+            #expect(try probe.effects()["deferred"] == nil)
+            probe.terminate()
+            #expect(probe.waitForExit() == 0)
+        }
+
         @Test("a loop of the stage that ends on its own ends the process non-zero, after the others drained")
         func loopEndingEndsTheProcess() throws {
             // Before one ServiceGroup per process, a stage thread that died was only logged (intake, payout) or

@@ -39,6 +39,11 @@ struct ProbeHandler: StageHandler {
             .on("probe.schedule", ProbePayload.self) { p, message, tx in
                 try tx.schedule(kind: p.key, key: message.header.id.description, dueAt: Date())
             }
+            // A write whose answer nobody waits for, failing where it is sent: with the window's COMMIT.
+            .on("probe.deferred-fail", ProbePayload.self) { p, _, tx in
+                try tx.db.deferred("INSERT INTO effects (key, count) VALUES ($1, 1 / (length($1) - length($1)))",
+                                   [p.key])
+            }
             .onRaw("probe.poison") { _, _ in
                 throw StageError.permanent("probe refuses poison for 13800138000 / someone@example.com")
             }
