@@ -9,9 +9,7 @@ struct IntakeHandler: StageHandler {
     var routes: MessageRoutes {
         MessageRoutes()
             .on(MessageType.refundStatus, RefundStatusEvent.self) { e, message, tx in
-                if try !RefundRepository(db: tx.db).apply(e, messageId: message.header.id.description) {
-                    tx.logger.info("status recorded without a state change", metadata: ["step": "\(e.step.rawValue)"])
-                }
+                try RefundRepository(db: tx.db).apply(e, messageId: message.header.id.description)
             }
             .on(MessageType.supplierRecord, SupplierRecord.self) { record, _, tx in
                 try RefundRates(db: tx.db).supplierRecord(record)

@@ -165,10 +165,14 @@ struct RefundRepository {
     /// Projects a status event. The refund's state is its latest step by (time, progress), whatever order the
     /// events arrive in (several instances, relays and queues: there is no arrival order to trust); an older step
     /// only joins the timeline. Facts an older step carries that nothing newer set (findings, the excluded
-    /// reviewer) are kept. Returns whether the event became the current state.
-    func apply(_ e: RefundStatusEvent, messageId: String) throws -> Bool {
-        // The state change and the timeline row in one round trip (intake projects about six events per refund).
-        let newer = try db.query("""
+    /// reviewer) are kept, and an action in flight that it answers is done.
+    ///
+    /// One statement whose answer nobody waits for (`deferred`): a window's events go to the database together,
+    /// with its COMMIT, instead of a round trip each (intake projects three to six events per refund, and its
+    /// consumer is the one that falls behind first). The two UPDATEs exclude each other: `kept` only runs when
+    /// `changed` changed nothing, so the row is modified once.
+    func apply(_ e: RefundStatusEvent, messageId: String) throws {
+        try db.deferred("""
             WITH changed AS (
                 UPDATE refunds SET state = $2, amount_fen = coalesce($3::bigint, amount_fen),
                        findings = coalesce($4::jsonb, findings), excluded_reviewer = coalesce($5, excluded_reviewer),
@@ -183,25 +187,21 @@ struct RefundRepository {
                 WHERE refund_id = $1::uuid
                   AND (coalesce(state_at, '-infinity'), state_progress) <= ($8::timestamptz, $9::int)
                 RETURNING 1),
+            kept AS (
+                UPDATE refunds SET findings = coalesce(findings, $4::jsonb),
+                       excluded_reviewer = coalesce(excluded_reviewer, $5),
+                       action_pending = CASE WHEN $8::timestamptz >= action_pending_at THEN NULL ELSE action_pending END,
+                       action_pending_at = CASE WHEN $8::timestamptz >= action_pending_at THEN NULL ELSE action_pending_at END
+                WHERE refund_id = $1::uuid AND NOT EXISTS (SELECT 1 FROM changed)
+                RETURNING 1),
             step AS (\(Self.insertStepAfterProjection))
-            SELECT count(*)::int AS n FROM changed
+            SELECT (SELECT count(*) FROM changed) + (SELECT count(*) FROM kept) AS n
             """, [e.refundId.rawValue, e.step.rawValue, e.amount?.minorUnits, try e.findings.map(json),
                   e.excludedReviewer, e.expectedNextBy, e.overdue == true, e.at, e.step.progress]
                 + (try stepParameters(e.refundId, step: e.step.rawValue, at: e.at, actor: e.actor,
                                       rule: e.rule?.rawValue, explanation: e.explanation, reason: e.reason,
                                       amountFen: e.amount?.minorUnits, missing: e.missingEvidence,
                                       expectedNextBy: e.expectedNextBy, messageId: messageId)))
-            .first?.int("n") == 1
-        if !newer {
-            try db.deferred("""
-                UPDATE refunds SET findings = coalesce(findings, $2::jsonb),
-                       excluded_reviewer = coalesce(excluded_reviewer, $3),
-                       action_pending = CASE WHEN $4::timestamptz >= action_pending_at THEN NULL ELSE action_pending END,
-                       action_pending_at = CASE WHEN $4::timestamptz >= action_pending_at THEN NULL ELSE action_pending_at END
-                WHERE refund_id = $1::uuid
-                """, [e.refundId.rawValue, try e.findings.map(json), e.excludedReviewer, e.at])
-        }
-        return newer
     }
 
     /// An action accepted and published at `at` (to the millisecond, as its message carries it), until a step at or
