@@ -17,6 +17,9 @@ struct Contact: Sendable {
     var locale: BuyerLocale = .zh
 }
 
+/// Whether a status event is news to its buyer, and how the buyer is reached (`DeliveryRepository.news`).
+typealias News = (isNews: Bool, contact: Contact)
+
 /// A delivery an event asks for, before it is recorded.
 struct NewDelivery {
     var medium: Medium
@@ -57,14 +60,14 @@ struct DeliveryRepository {
     /// (time, progress), as intake's projection orders them, never by arrival. A buyer without a profile yet is
     /// reached in-app only, in Chinese.
     func news(refundId: RefundID, step: RefundState, at: Date, overdue: Bool, buyerId: String) throws
-        -> (isNews: Bool, contact: Contact) {
+        -> News {
         let q = Self.newsQuery(refundId: refundId, step: step, at: at, overdue: overdue, buyerId: buyerId)
         return try Self.newsAnswer(try db.query(q.sql, q.params))
     }
 
     /// `news` for several events, in order, in one round trip (a consumer window's status events): the same
     /// statements, run one after another, so each sees what the ones before it recorded.
-    func news(_ events: [RefundStatusEvent]) throws -> [(isNews: Bool, contact: Contact)] {
+    func news(_ events: [RefundStatusEvent]) throws -> [News] {
         try db.queryAll(events.map {
             Self.newsQuery(refundId: $0.refundId, step: $0.step, at: $0.at, overdue: $0.overdue == true, buyerId: $0.buyerId)
         }).map(Self.newsAnswer)
@@ -83,7 +86,7 @@ struct DeliveryRepository {
             """, [refundId.rawValue, step.rawValue, at, step.progress, overdue, buyerId])
     }
 
-    private static func newsAnswer(_ rows: [PostgresRow]) throws -> (isNews: Bool, contact: Contact) {
+    private static func newsAnswer(_ rows: [PostgresRow]) throws -> News {
         guard let row = rows.first else { return (false, Contact()) }
         return (try row.bool("news"), Contact(phone: try row.optionalString("phone"),
                                                 email: try row.optionalString("email"),

@@ -33,7 +33,7 @@ struct NotificationHandler: StageHandler {
     /// A status event of the window, decoded, and whether it is news (asked with the window's other events).
     struct PreparedNews: Sendable {
         let event: RefundStatusEvent
-        let news: (isNews: Bool, contact: Contact)
+        let news: News
     }
 
     /// The window's status events ask whether they are news in one round trip instead of one each (the consumer's
@@ -52,7 +52,7 @@ struct NotificationHandler: StageHandler {
         for ((id, e), news) in zip(events, answers) { tx.prepared[id] = PreparedNews(event: e, news: news) }
     }
 
-    private func notify(_ e: RefundStatusEvent, eventId: String, news: (isNews: Bool, contact: Contact),
+    private func notify(_ e: RefundStatusEvent, eventId: String, news: News,
                         repo: DeliveryRepository, tx: StageTransaction) throws {
         // The timeline (intake) keeps every event; the buyer's messages only the news.
         let (isNews, contact) = news

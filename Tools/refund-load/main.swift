@@ -158,6 +158,11 @@ func applicationKey(_ p: Planned) -> String { "\(run)-apply-\(p.n)" }
 /// (Ending in 1: the sandbox refuses numbers ending in 0000 as invalid, which it must not do to a benchmark's buyer.)
 func phone(_ p: Planned) -> String { String(format: "139%07d1", p.n % 10_000_000) }
 func email(_ p: Planned) -> String { "\(p.buyer)@example.com" }
+/// A server's time (a timeline step's, a gateway's receipt), ISO 8601 to the millisecond.
+func serverTime(_ text: String?) -> Date? {
+    text.flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }
+}
+func time(_ step: [String: Any]) -> Date? { serverTime(step["at"] as? String) }
 let started = Date()
 do {
     let url = try AMQPURL(parsing: setting("AMQP_URL"))
@@ -202,8 +207,9 @@ if let progress = env["LOAD_PROGRESS_FILE"], !progress.isEmpty {
 // Orders first: intake takes order events in the order they were published (per instance), so once the last one is
 // known the others almost all are; a straggler's application is retried like any other.
 var ordersKnownAfter: Double? = nil
-/// The last order's application, applied before the others when orders come first (its answer is kept).
-var firstApplied: (Int, [String: Any])? = nil
+/// The last order's application, applied before the others when orders come first: its answer is its worker's
+/// (written once, before the workers start).
+nonisolated(unsafe) var firstApplied: (Int, [String: Any])? = nil
 if setting("LOAD_ORDERS_FIRST", "0") == "1", let last = planned.last {
     // Intake knows an order when an application for it is taken: the last order's application goes first, retried
     // while its order is unknown (404). Its idempotency key is the one its worker uses, which is answered again.
@@ -217,8 +223,6 @@ if setting("LOAD_ORDERS_FIRST", "0") == "1", let last = planned.last {
     ordersKnownAfter = Date().timeIntervalSince(started)
 }
 let applying = Date()
-/// The probe's answer, read by the worker whose application it was (written once, before the workers start).
-nonisolated(unsafe) let probed = firstApplied
 
 // 2. The buyers' applications, `LOAD_CONCURRENCY` at a time (an order event may still be on its way: retry).
 final class Results: @unchecked Sendable {
@@ -254,7 +258,7 @@ onWorkers(concurrency) { worker in
         let key = applicationKey(p)
         // The probed application was taken already: its answer is this worker's (asking again only spends the
         // buyer's write budget).
-        if p.n == planned.last?.n, let first = probed, first.0 == 201 { last = first }
+        if p.n == planned.last?.n, let first = firstApplied, first.0 == 201 { last = first }
         for attempt in 0..<300 where last.0 != 201 {
             last = http("POST", intake(p.n, attempt) + "/v1/refunds", token: token(for: p.buyer), body: body,
                         idempotencyKey: key)
@@ -362,8 +366,7 @@ func gatewayMessages() -> [String: [String: [(at: Date, text: String)]]] {
         var byAddress: [String: [(at: Date, text: String)]] = [:]
         for m in messages {
             let address = medium == "sms" ? m["phone"] as? String : (m["to"] as? [String])?.first
-            guard let address, let at = (m["at"] as? String).flatMap({
-                try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }) else { continue }
+            guard let address, let at = serverTime(m["at"] as? String) else { continue }
             let text = medium == "sms" ? m["text"] as? String ?? "" : m["subject"] as? String ?? ""
             byAddress[address, default: []].append((at, text))
         }
@@ -373,7 +376,7 @@ func gatewayMessages() -> [String: [String: [(at: Date, text: String)]]] {
 }
 func address(_ p: Planned, _ medium: String) -> String { medium == "sms" ? phone(p) : email(p) }
 func finalStepTime(_ n: Int) -> Date? {
-    (results.timelines[n]?.last?["at"] as? String).flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }
+    results.timelines[n]?.last.flatMap(time)
 }
 var gateway: [String: [String: [(at: Date, text: String)]]] = [:]
 var notifiedAt: [Int: Date] = [:]
@@ -421,9 +424,6 @@ for p in planned {
 }
 // Latency as the buyer's timeline tells it (server times, to the millisecond): the application's first step to
 // `credited`; throughput: refunds credited per second between the first application and the last credit.
-func time(_ step: [String: Any]) -> Date? {
-    (step["at"] as? String).flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) }
-}
 var latencies: [Double] = [], firstStep = Date.distantFuture, lastCredit = Date.distantPast
 for (_, timeline) in results.timelines {
     guard let start = timeline.first.flatMap(time),
